@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/odin-ood/odin/internal/gemm"
+	"github.com/odin-ood/odin/nn"
+	"github.com/odin-ood/odin/ood"
+)
+
+func init() {
+	register("bench", "throughput of the forward pass and the ODIN step, and peak memory", cmdBench)
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench")
+	var nf netFlags
+	nf.register(fs, "densenet10")
+	fs.IntVar(&nf.batch, "batch", 16, "images per micro-batch on each worker")
+	n := fs.Int("n", 512, "images per measurement")
+	rounds := fs.Int("rounds", 3, "measurements of each kind, alternated; the median is printed")
+	if _, err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := nf.check(); err != nil {
+		return err
+	}
+	if *n < 1 || *rounds < 1 {
+		return usageError("--n and --rounds must be positive")
+	}
+	m, _, err := nf.load()
+	if err != nil {
+		return err
+	}
+	// Random images in [0,1]: speed does not depend on content.
+	r := rand.New(rand.NewPCG(1, 1))
+	images := make([]float32, *n*3*32*32)
+	for i := range images {
+		images[i] = r.Float32()
+	}
+	pool := nn.NewPool(m.Graph, nf.workers, nf.batch)
+	batches := make([]*ood.Batch, nf.workers)
+	scores := make([]float64, *n)
+	det := ood.NewODIN()
+	step := func(odin bool) (float64, error) {
+		start := time.Now()
+		err := pool.Run(ctx, *n, func(e *nn.Exec, w, lo, hi int) error {
+			if batches[w] == nil {
+				batches[w] = ood.NewBatch(m, e)
+			}
+			b := batches[w]
+			if err := b.Load(images[lo*3072:hi*3072], hi-lo); err != nil {
+				return err
+			}
+			if !odin {
+				return nil
+			}
+			return det.Score(ctx, b, scores[lo:hi])
+		})
+		return float64(*n) / time.Since(start).Seconds(), err
+	}
+	var fw, od []float64
+	for range *rounds {
+		a, err := step(false)
+		if err != nil {
+			return err
+		}
+		b, err := step(true)
+		if err != nil {
+			return err
+		}
+		fw, od = append(fw, a), append(od, b)
+	}
+	fmt.Fprintf(stdout, "network %s, batch %d, workers %d, %d images × %d rounds, kernel %s\n", m.Name, nf.batch, nf.workers, *n, *rounds, gemm.Kernel())
+	fmt.Fprintf(stdout, "forward %.1f img/s\n", median(fw))
+	fmt.Fprintf(stdout, "odin %.1f img/s\n", median(od))
+	fmt.Fprintf(stdout, "peak memory %s\n", peakMemory())
+	return nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// peakMemory reports the process's peak resident set (VmHWM) where Linux provides it, else the
+// Go runtime's total obtained from the OS.
+func peakMemory() string {
+	if f, err := os.Open("/proc/self/status"); err == nil {
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+				kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+				if err == nil {
+					return fmt.Sprintf("%.0f MB (peak resident set)", float64(kb)/1024)
+				}
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return fmt.Sprintf("%.0f MB (Go runtime total)", float64(ms.Sys)/(1<<20))
+}

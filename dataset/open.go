@@ -1,0 +1,282 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/odin-ood/odin/internal/datadir"
+)
+
+// Options says where Open looks for a set and how generated and built sets are made.
+type Options struct {
+	// Data is the data folder; empty means datadir.Data("") ($ODIN_DATA or ./data).
+	Data string
+	// Cache is the folder of built sets; empty means datadir.Cache("").
+	Cache string
+	// Count is the number of noise images; 0 means 10,000 (the CIFAR test sets' size).
+	Count int
+	// Seed seeds the noise sets and the crops of built Imagenet and LSUN sets.
+	Seed uint64
+	// Construction chooses how the Tiny-ImageNet and LSUN sets are made (see ParseConstruction);
+	// empty means "seed".
+	Construction string
+	// Build builds a missing Tiny-ImageNet or LSUN set into the cache from its raw source.
+	Build bool
+	// Workers is the number of goroutines a build uses; 0 means 1.
+	Workers int
+	// Progress, if set, receives a build's progress.
+	Progress func(done, total int)
+	// Folder applies to sets opened from folders.
+	Folder FolderOptions
+}
+
+// Names returns the names Open knows, in the order reports list them.
+func Names() []string {
+	return []string{"cifar10", "cifar100", "Imagenet", "Imagenet_resize", "LSUN", "LSUN_resize", "iSUN", "Uniform", "Gaussian"}
+}
+
+// Layout returns the folder of images, '/'-separated and relative to the data folder, in which
+// the seed's archive of the named OOD set unpacks, e.g. "Imagenet_resize/Imagenet_resize". Built
+// sets use the same layout below their cache folder.
+func Layout(name string) (string, bool) {
+	switch name {
+	case "Imagenet":
+		return "Imagenet/test", true
+	case "Imagenet_resize":
+		return "Imagenet_resize/Imagenet_resize", true
+	case "LSUN":
+		return "LSUN/test", true
+	case "LSUN_resize":
+		return "LSUN_resize/LSUN_resize", true
+	case "iSUN":
+		return "iSUN/iSUN_patches", true
+	}
+	return "", false
+}
+
+// SourceDir returns the folder of raw images that the named set is built from, inside data:
+// tiny-imagenet-200/test/images (the 10,000 Tiny-ImageNet test JPEGs) for Imagenet and
+// Imagenet_resize, lsun-raw (a folder of LSUN images of any size, at any depth, that the user
+// provides) for LSUN and LSUN_resize.
+func SourceDir(name, data string) (string, error) {
+	switch name {
+	case "Imagenet", "Imagenet_resize":
+		return filepath.Join(data, "tiny-imagenet-200", "test", "images"), nil
+	case "LSUN", "LSUN_resize":
+		return filepath.Join(data, "lsun-raw"), nil
+	}
+	return "", fmt.Errorf("%s: cannot be built (buildable: Imagenet, Imagenet_resize, LSUN, LSUN_resize)", name)
+}
+
+// Location is where Open finds a set.
+type Location struct {
+	// Path is the file or folder read; empty for generated sets.
+	Path string
+	// From is "data" (the data folder: CIFAR files or a seed archive), "cache" (a set built
+	// there), "generated" (noise) or "path" (a folder named directly).
+	From string
+	// Desc names the set as Dataset.Name will.
+	Desc string
+}
+
+// ErrMissing is wrapped by the errors of Locate and Open for known sets that are absent.
+var ErrMissing = errors.New("missing")
+
+func (opt Options) dirs() (data, cache string, err error) {
+	data = opt.Data
+	if data == "" {
+		data = datadir.Data("")
+	}
+	cache = opt.Cache
+	if cache == "" {
+		cache, err = datadir.Cache("")
+	}
+	return data, cache, err
+}
+
+// CacheDir returns the folder Build writes the named set into when asked for by opt, and
+// where Open looks for it: <cache>/<name>-<construction>, with "-s<seed>" appended for the
+// cropped sets when Seed is not 0. The images are in the seed's layout below it.
+func CacheDir(name string, opt Options) (string, error) {
+	crop, ok := buildable(name)
+	if !ok {
+		return "", fmt.Errorf("%s: cannot be built (buildable: Imagenet, Imagenet_resize, LSUN, LSUN_resize)", name)
+	}
+	c, err := ParseConstruction(opt.Construction)
+	if err != nil {
+		return "", fmt.Errorf("%s: %v", name, err)
+	}
+	_, cache, err := opt.dirs()
+	if err != nil {
+		return "", err
+	}
+	dir := name + "-" + c.Name
+	if crop && opt.Seed != 0 {
+		dir += fmt.Sprintf("-s%d", opt.Seed)
+	}
+	return filepath.Join(cache, dir), nil
+}
+
+// Locate says where Open would find the set, without reading it or building it. For a known set
+// that is absent the error wraps ErrMissing and says where it looked and which command provides it.
+func Locate(name string, opt Options) (Location, error) {
+	data, _, derr := opt.dirs()
+	switch name {
+	case "cifar10", "cifar100":
+		p := filepath.Join(data, "cifar-10-batches-bin", "test_batch.bin")
+		if name == "cifar100" {
+			p = filepath.Join(data, "cifar-100-binary", "test.bin")
+		}
+		if _, err := os.Stat(p); err != nil {
+			return Location{}, fmt.Errorf("%s: %w: no %s; fetch it with `odin fetch %s`", name, ErrMissing, p, name)
+		}
+		desc := "CIFAR-10 test"
+		if name == "cifar100" {
+			desc = "CIFAR-100 test"
+		}
+		return Location{Path: p, From: "data", Desc: desc}, nil
+	case "Uniform", "Gaussian":
+		return Location{From: "generated", Desc: name}, nil
+	}
+	layout, ok := Layout(name)
+	if !ok {
+		st, err := os.Stat(name)
+		if err != nil || !st.IsDir() {
+			return Location{}, fmt.Errorf("%q: not a known set (%s) nor a folder", name, strings.Join(Names(), ", "))
+		}
+		return Location{Path: name, From: "path", Desc: name}, nil
+	}
+	c, err := ParseConstruction(opt.Construction)
+	if err != nil {
+		return Location{}, fmt.Errorf("%s: %v", name, err)
+	}
+	var looked []string
+	if c.Name == "seed" {
+		p := filepath.Join(data, filepath.FromSlash(layout))
+		if isDir(p) {
+			return Location{Path: p, From: "data", Desc: name + " (seed archive)"}, nil
+		}
+		looked = append(looked, p)
+	}
+	if name == "iSUN" {
+		if c.Name != "seed" {
+			return Location{}, fmt.Errorf("iSUN: only the seed's archive exists; it has no %s construction", c.Name)
+		}
+		return Location{}, fmt.Errorf("iSUN: %w: no %s; fetch it with `odin fetch iSUN` (it cannot be built: its source images are not distributed)",
+			ErrMissing, looked[0])
+	}
+	if derr != nil {
+		return Location{}, fmt.Errorf("%s: %w: no %s, and %v", name, ErrMissing, strings.Join(looked, " or "), derr)
+	}
+	out, err := CacheDir(name, opt)
+	if err != nil {
+		return Location{}, err
+	}
+	desc := fmt.Sprintf("%s (%s construction)", name, c.Name)
+	if crop, _ := buildable(name); crop && opt.Seed != 0 {
+		desc = fmt.Sprintf("%s (%s construction, crop seed %d)", name, c.Name, opt.Seed)
+	}
+	p := filepath.Join(out, filepath.FromSlash(layout))
+	if isDir(p) {
+		return Location{Path: p, From: "cache", Desc: desc}, nil
+	}
+	looked = append(looked, p)
+	hint := "build it with `odin datasets build " + name
+	if c.Name != "seed" {
+		hint += " --construction " + c.Name
+	}
+	if crop, _ := buildable(name); crop && opt.Seed != 0 {
+		hint += fmt.Sprintf(" --seed %d", opt.Seed)
+	}
+	hint += "`"
+	if c.Name == "seed" {
+		hint += " or fetch the seed's archive with `odin fetch " + name + "`"
+	}
+	return Location{}, fmt.Errorf("%s: %w: no %s; %s", name, ErrMissing, strings.Join(looked, " or "), hint)
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// Open opens a set by name: cifar10 (<data>/cifar-10-batches-bin/test_batch.bin), cifar100
+// (<data>/cifar-100-binary/test.bin), the seed's OOD sets Imagenet, Imagenet_resize, LSUN,
+// LSUN_resize and iSUN, the noise sets Uniform and Gaussian, or else a folder path. See the
+// package documentation for where the OOD sets are looked for.
+func Open(name string, opt Options) (Dataset, error) {
+	return OpenContext(context.Background(), name, opt)
+}
+
+// OpenContext is Open with a context that can interrupt a build.
+func OpenContext(ctx context.Context, name string, opt Options) (Dataset, error) {
+	loc, err := Locate(name, opt)
+	if errors.Is(err, ErrMissing) && opt.Build {
+		if _, ok := buildable(name); ok {
+			if _, err := BuildCache(ctx, name, opt, false); err != nil {
+				return nil, err
+			}
+			loc, err = Locate(name, opt)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case name == "cifar10":
+		return OpenCIFAR10(loc.Path)
+	case name == "cifar100":
+		return OpenCIFAR100(loc.Path)
+	case name == "Uniform" || name == "Gaussian":
+		n := opt.Count
+		if n == 0 {
+			n = 10000
+		}
+		if n < 0 {
+			return nil, fmt.Errorf("%s: negative count %d", name, n)
+		}
+		if name == "Uniform" {
+			return Uniform(n, opt.Seed), nil
+		}
+		return Gaussian(n, opt.Seed), nil
+	}
+	f, err := OpenFolder(loc.Path, opt.Folder)
+	if err != nil {
+		return nil, err
+	}
+	f.name = loc.Desc
+	return f, nil
+}
+
+// BuildCache builds the named set from its raw source in the data folder into CacheDir(name, opt),
+// with opt's construction, seed, workers and progress, and returns the folder of images. An
+// existing build is an error wrapping ErrExists unless force is set.
+func BuildCache(ctx context.Context, name string, opt Options, force bool) (string, error) {
+	data, _, err := opt.dirs()
+	if err != nil {
+		return "", err
+	}
+	src, err := SourceDir(name, data)
+	if err != nil {
+		return "", err
+	}
+	if !isDir(src) {
+		what := "the Tiny-ImageNet test images (tiny-imagenet-200.zip from cs231n.stanford.edu, unzipped into the data folder)"
+		if strings.HasPrefix(name, "LSUN") {
+			what = "a folder of LSUN test images of any size that you provide"
+		}
+		return "", fmt.Errorf("build %s: no source folder %s: it should hold %s", name, src, what)
+	}
+	out, err := CacheDir(name, opt)
+	if err != nil {
+		return "", err
+	}
+	return Build(ctx, BuildOptions{
+		Name: name, Source: src, Out: out, Construction: opt.Construction,
+		Seed: opt.Seed, Workers: opt.Workers, Force: force, Progress: opt.Progress,
+	})
+}

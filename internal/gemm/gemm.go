@@ -1,0 +1,330 @@
+package gemm
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Register and cache blocking. mr×nr is the micro-kernel tile; kcMax bounds the K block so that
+// an A micro-panel (mr·kc) and a B micro-panel (kc·nr) stay in L1 together; mcMax bounds the rows
+// of A swept per packed B block so that they stay in L2; ncMax bounds the packed B block (and so
+// the workspace).
+var kcMax, mcMax = 256, 96
+
+const (
+	mr    = 6
+	nr    = 16
+	ncMax = 1024
+)
+
+// Packed is a row-major M×K matrix A, packed once (weights are frozen) into panels for the
+// micro-kernel. It is read-only after Pack and may be shared by any number of goroutines.
+type Packed struct {
+	M, K int
+
+	// data holds ceil(M/mr) panels of K·mr values; panel p, column k, row r is at
+	// data[p*K*mr + k*mr + r]. Rows past M are zero.
+	data []float32
+	// kc is the K block size. It depends on K alone so that every column of every call sees
+	// the same summation order.
+	kc int
+}
+
+// Pack copies a (row-major, row stride lda) into a new Packed.
+// It panics if m or k is negative, lda < k, or a is too short: these are programmer errors.
+func Pack(m, k int, a []float32, lda int) *Packed {
+	if m < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: Pack: negative dimension m=%d k=%d", m, k))
+	}
+	if m > 0 && k > 0 {
+		if lda < k {
+			panic(fmt.Sprintf("gemm: Pack: lda=%d < k=%d", lda, k))
+		}
+		if need := (m-1)*lda + k; len(a) < need {
+			panic(fmt.Sprintf("gemm: Pack: len(a)=%d, need %d for m=%d k=%d lda=%d", len(a), need, m, k, lda))
+		}
+	}
+	panels := (m + mr - 1) / mr
+	p := &Packed{M: m, K: k, data: alignedFloats(panels * k * mr), kc: blockK(k)}
+	for i := 0; i < m; i++ {
+		row := a[i*lda : i*lda+k]
+		pan := p.data[(i/mr)*k*mr : (i/mr+1)*k*mr]
+		for kk, v := range row {
+			pan[kk*mr+i%mr] = v
+		}
+	}
+	return p
+}
+
+// blockK splits K into equal-as-possible blocks of at most kcMax.
+func blockK(k int) int {
+	if k <= kcMax {
+		return max(k, 1)
+	}
+	nb := (k + kcMax - 1) / kcMax
+	return (k + nb - 1) / nb
+}
+
+// RowOp optionally transforms B's rows as B is packed: b'[k][j] = b[k][j]*Scale[k] + Shift[k],
+// then max(0, ·) if ReLU. nil Scale means 1, nil Shift means 0. A nil *RowOp means B is used as
+// is. (Used to fuse inference BatchNorm + ReLU into a 1×1 convolution.)
+type RowOp struct {
+	Scale, Shift []float32
+	ReLU         bool
+}
+
+// Workspace is per-goroutine scratch for packing B; it grows on first use and is then reused, so
+// the steady state allocates nothing. Not safe for concurrent use.
+type Workspace struct {
+	b   []float32        // packed B micro-panels
+	tmp [mr * nr]float32 // edge tiles are computed here, then copied out
+}
+
+// NewWorkspace returns an empty Workspace.
+func NewWorkspace() *Workspace { return &Workspace{} }
+
+// Mul computes C = A·op(B) (acc false) or C += A·op(B) (acc true).
+// B is K×n, row-major with row stride ldb; C is M×n, row-major with row stride ldc.
+// Single-threaded: the caller parallelises across calls. A nil ws uses a temporary Workspace
+// (which allocates).
+//
+// Mul panics on programmer errors: n < 0, ldb < n or ldc < n, b or c too short, op.Scale or
+// op.Shift shorter than K.
+func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowOp, acc bool, ws *Workspace) {
+	m, k := a.M, a.K
+	a.check(c, ldc, b, ldb, n, op)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	if ws == nil {
+		ws = NewWorkspace()
+	}
+
+	kc := a.kc
+	// With at most mcMax rows each B micro-panel is consumed right after packing, so one slot
+	// does; otherwise a whole NC block is packed once and reused by every MC block.
+	slots := 1
+	if m > mcMax {
+		slots = (min(n, ncMax) + nr - 1) / nr
+	}
+	if need := slots * kc * nr; len(ws.b) < need {
+		ws.b = alignedFloats(need)
+	}
+
+	var scale, shift []float32
+	relu := false
+	if op != nil {
+		scale, shift, relu = op.Scale, op.Shift, op.ReLU
+	}
+
+	for jc := 0; jc < n; jc += ncMax {
+		np := (min(ncMax, n-jc) + nr - 1) / nr
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			beta := acc || pc > 0
+			var sc, sh []float32
+			if scale != nil {
+				sc = scale[pc : pc+kb]
+			}
+			if shift != nil {
+				sh = shift[pc : pc+kb]
+			}
+			for ic := 0; ic < m; ic += mcMax {
+				iEnd := min(ic+mcMax, m)
+				for q := 0; q < np; q++ {
+					j0 := jc + q*nr
+					w := min(nr, n-j0)
+					slot := 0
+					if slots > 1 {
+						slot = q
+					}
+					bp := ws.b[slot*kb*nr : (slot+1)*kb*nr]
+					var src []float32 // B's rows pc… at column j0, while the panel is still to pack
+					if ic == 0 {
+						off := pc*ldb + j0
+						src = b[off : off+(kb-1)*ldb+w]
+						if w < nr {
+							packGo(bp, src, ldb, kb, w, sc, sh, relu)
+							src = nil
+						}
+					}
+					for ir := ic; ir < iEnd; ir += mr {
+						ap := a.data[(ir/mr)*k*mr+pc*mr : (ir/mr)*k*mr+(pc+kb)*mr]
+						// Full tiles go straight to C. Edge tiles are computed by the same kernel
+						// on the zero-padded panels into ws.tmp and then copied out, so that edge
+						// rows and columns get exactly the arithmetic of full tiles.
+						ct, ldt, bt := ws.tmp[:], nr, false
+						h := min(mr, m-ir)
+						if h == mr && w == nr {
+							off := ir*ldc + j0
+							ct, ldt, bt = c[off:off+(mr-1)*ldc+nr], ldc, beta
+						}
+						if src != nil {
+							// The first row panel packs B as it multiplies.
+							kernelPack(kb, ap, src, ldb, bp, ct, ldt, bt, sc, sh, relu)
+							src = nil
+						} else {
+							kernel(kb, ap, bp, ct, ldt, bt)
+						}
+						if h == mr && w == nr {
+							continue
+						}
+						for r := 0; r < h; r++ {
+							dst := c[(ir+r)*ldc+j0 : (ir+r)*ldc+j0+w]
+							t := ws.tmp[r*nr : r*nr+w]
+							if beta {
+								for j := range dst {
+									dst[j] += t[j]
+								}
+							} else {
+								copy(dst, t)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (a *Packed) check(c []float32, ldc int, b []float32, ldb int, n int, op *RowOp) {
+	m, k := a.M, a.K
+	if n < 0 {
+		panic(fmt.Sprintf("gemm: Mul: negative n=%d", n))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if ldc < n {
+		panic(fmt.Sprintf("gemm: Mul: ldc=%d < n=%d", ldc, n))
+	}
+	if need := (m-1)*ldc + n; len(c) < need {
+		panic(fmt.Sprintf("gemm: Mul: len(c)=%d, need %d for M=%d n=%d ldc=%d", len(c), need, m, n, ldc))
+	}
+	if k == 0 {
+		return
+	}
+	if ldb < n {
+		panic(fmt.Sprintf("gemm: Mul: ldb=%d < n=%d", ldb, n))
+	}
+	if need := (k-1)*ldb + n; len(b) < need {
+		panic(fmt.Sprintf("gemm: Mul: len(b)=%d, need %d for K=%d n=%d ldb=%d", len(b), need, k, n, ldb))
+	}
+	if op != nil {
+		if op.Scale != nil && len(op.Scale) < k {
+			panic(fmt.Sprintf("gemm: Mul: len(op.Scale)=%d < K=%d", len(op.Scale), k))
+		}
+		if op.Shift != nil && len(op.Shift) < k {
+			panic(fmt.Sprintf("gemm: Mul: len(op.Shift)=%d < K=%d", len(op.Shift), k))
+		}
+	}
+}
+
+// MulNaive is the obvious triple loop (float32 accumulation in k order), for tests.
+// It computes C = A·B (acc false) or C += A·B (acc true) with A m×k (stride lda), B k×n (stride
+// ldb) and C m×n (stride ldc). It indexes the slices directly, so short slices panic.
+func MulNaive(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[i*lda+p] * b[p*ldb+j]
+			}
+			if acc {
+				c[i*ldc+j] += s
+			} else {
+				c[i*ldc+j] = s
+			}
+		}
+	}
+}
+
+// Kernel names the micro-kernel in use: "avx2-fma" or "go".
+func Kernel() string { return kernelName() }
+
+// packGo packs kb rows of w ≤ nr columns of src (row stride ldb) into dst (kb×nr, zero-padded),
+// applying the row operation. Its arithmetic (a rounded multiply, then a rounded add, then
+// x<0 → 0) matches the assembly kernelPack lane for lane, so that edge panels packed here and
+// full panels packed there hold bit-identical values.
+func packGo(dst, src []float32, ldb, kb, w int, scale, shift []float32, relu bool) {
+	for p := 0; p < kb; p++ {
+		row := src[p*ldb : p*ldb+w]
+		out := dst[p*nr : p*nr+nr]
+		for j, v := range row {
+			if scale != nil {
+				v = float32(v * scale[p]) // the conversion forbids fusing with the add below
+			}
+			if shift != nil {
+				v = float32(v + shift[p])
+			}
+			if relu && v < 0 {
+				v = 0
+			}
+			out[j] = v
+		}
+		clear(out[w:])
+	}
+}
+
+// kernelPackGo packs the full micro-panel src (see packGo) into bp and then runs kernelGo.
+func kernelPackGo(k int, a, src []float32, ldb int, bp, c []float32, ldc int, beta bool, scale, shift []float32, relu bool) {
+	packGo(bp, src, ldb, k, nr, scale, shift, relu)
+	kernelGo(k, a, bp, c, ldc, beta)
+}
+
+// kernelGo computes the mr×nr tile t[i][j] = Σ_p a[p*mr+i]·b[p*nr+j], summed in p order, and
+// stores c = t (beta false) or c += t (beta true) with row stride ldc.
+//
+//go:noinline
+func kernelGo(k int, a, b, c []float32, ldc int, beta bool) {
+	a = a[:k*mr]
+	b = b[:k*nr]
+	c = c[:(mr-1)*ldc+nr]
+	for i := 0; i < mr; i += 2 {
+		for j := 0; j < nr; j += 4 {
+			var t00, t01, t02, t03, t10, t11, t12, t13 float32
+			for p := 0; p < k; p++ {
+				ap := a[p*mr+i : p*mr+i+2 : p*mr+i+2]
+				bp := b[p*nr+j : p*nr+j+4 : p*nr+j+4]
+				a0, a1 := ap[0], ap[1]
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				t00 += a0 * b0
+				t01 += a0 * b1
+				t02 += a0 * b2
+				t03 += a0 * b3
+				t10 += a1 * b0
+				t11 += a1 * b1
+				t12 += a1 * b2
+				t13 += a1 * b3
+			}
+			r0 := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
+			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4 : (i+1)*ldc+j+4]
+			if beta {
+				r0[0], r0[1], r0[2], r0[3] = r0[0]+t00, r0[1]+t01, r0[2]+t02, r0[3]+t03
+				r1[0], r1[1], r1[2], r1[3] = r1[0]+t10, r1[1]+t11, r1[2]+t12, r1[3]+t13
+			} else {
+				r0[0], r0[1], r0[2], r0[3] = t00, t01, t02, t03
+				r1[0], r1[1], r1[2], r1[3] = t10, t11, t12, t13
+			}
+		}
+	}
+}
+
+// alignedFloats returns a zeroed slice of n float32s starting on a 64-byte (cache line) boundary.
+func alignedFloats(n int) []float32 {
+	const lineFloats = 64 / 4
+	s := make([]float32, n+lineFloats)
+	off := 0
+	if r := uintptr(unsafe.Pointer(unsafe.SliceData(s))) % 64; r != 0 {
+		off = int(64-r) / 4
+	}
+	return s[off : off+n : off+n]
+}

@@ -1,0 +1,78 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// benchShapes are the products the engine runs (DenseNet-BC-100 and WRN-28-10 on 32×32 inputs,
+// n = images·H·W) plus small ones.
+var benchShapes = []struct{ m, k, n int }{
+	{48, 24, 1024}, {48, 120, 1024}, {48, 216, 1024}, {48, 216, 4096},
+	{12, 432, 1024}, {12, 432, 4096}, {12, 432, 64}, {12, 432, 256},
+	{48, 216, 256}, {48, 350, 256}, {48, 350, 64},
+	{160, 1440, 1024}, {320, 2880, 256}, {640, 5760, 64}, {640, 5760, 256},
+	{3, 108, 1024},
+}
+
+func benchMul(b *testing.B, m, k, n int, op *RowOp) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	pa := Pack(m, k, randSlice(rng, m*k), k)
+	bm := randSlice(rng, k*n)
+	c := make([]float32, m*n)
+	ws := NewWorkspace()
+	pa.Mul(c, n, bm, n, n, op, false, ws)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t0 := threadCPU()
+	for b.Loop() {
+		pa.Mul(c, n, bm, n, n, op, false, ws)
+	}
+	reportFlops(b, 2*float64(m)*float64(k)*float64(n), threadCPU()-t0)
+}
+
+// reportFlops reports GFLOP/s over wall time and, where the thread's CPU time is known, over
+// CPU time (cpu-GFLOP/s), which discounts other processes sharing the core.
+func reportFlops(b *testing.B, flopsPerOp float64, cpu time.Duration) {
+	total := flopsPerOp * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		b.ReportMetric(total/cpu.Seconds()/1e9, "cpu-GFLOP/s")
+	}
+}
+
+func BenchmarkMul(b *testing.B) {
+	for _, s := range benchShapes {
+		b.Run(fmt.Sprintf("M%d_K%d_N%d", s.m, s.k, s.n), func(b *testing.B) { benchMul(b, s.m, s.k, s.n, nil) })
+	}
+}
+
+// BenchmarkMulRowOp measures the fused BatchNorm+ReLU packing of B.
+func BenchmarkMulRowOp(b *testing.B) {
+	for _, s := range []struct{ m, k, n int }{{48, 216, 1024}, {12, 432, 1024}, {48, 120, 64}} {
+		rng := rand.New(rand.NewPCG(2, 2))
+		op := &RowOp{Scale: randSlice(rng, s.k), Shift: randSlice(rng, s.k), ReLU: true}
+		b.Run(fmt.Sprintf("M%d_K%d_N%d", s.m, s.k, s.n), func(b *testing.B) { benchMul(b, s.m, s.k, s.n, op) })
+	}
+}
+
+// BenchmarkKernel runs the micro-kernel alone on L1-resident panels: the ceiling for Mul.
+func BenchmarkKernel(b *testing.B) {
+	for _, k := range []int{64, 256} {
+		b.Run(fmt.Sprintf("K%d", k), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			ap, bp := randSlice(rng, k*mr), randSlice(rng, k*nr)
+			c := make([]float32, mr*nr)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			t0 := threadCPU()
+			for b.Loop() {
+				kernel(k, ap, bp, c, nr, true)
+			}
+			reportFlops(b, 2*mr*nr*float64(k), threadCPU()-t0)
+		})
+	}
+}

@@ -1,0 +1,268 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The 6×16 tile lives in Y0..Y11 (row i in Y(2i), Y(2i+1)). FMAS multiplies the B row in
+// Y12:Y13 by the six A values at ao(AX), broadcast in turn into Y14/Y15, and accumulates.
+#define FMAS(ao) \
+	VBROADCASTSS (ao+0)(AX), Y14  \
+	VFMADD231PS  Y12, Y14, Y0     \
+	VFMADD231PS  Y13, Y14, Y1     \
+	VBROADCASTSS (ao+4)(AX), Y15  \
+	VFMADD231PS  Y12, Y15, Y2     \
+	VFMADD231PS  Y13, Y15, Y3     \
+	VBROADCASTSS (ao+8)(AX), Y14  \
+	VFMADD231PS  Y12, Y14, Y4     \
+	VFMADD231PS  Y13, Y14, Y5     \
+	VBROADCASTSS (ao+12)(AX), Y15 \
+	VFMADD231PS  Y12, Y15, Y6     \
+	VFMADD231PS  Y13, Y15, Y7     \
+	VBROADCASTSS (ao+16)(AX), Y14 \
+	VFMADD231PS  Y12, Y14, Y8     \
+	VFMADD231PS  Y13, Y14, Y9     \
+	VBROADCASTSS (ao+20)(AX), Y15 \
+	VFMADD231PS  Y12, Y15, Y10    \
+	VFMADD231PS  Y13, Y15, Y11
+
+// One k step on packed B at BX.
+#define STEP(ao, bo) \
+	VMOVUPS bo(BX), Y12      \
+	VMOVUPS (bo+32)(BX), Y13 \
+	FMAS(ao)
+
+// One k step reading B's row at BX (stride R9), copying it to the packed panel at bo(SI) and
+// prefetching the next micro-panel's row at R13.
+#define PSTEP(ao, bo) \
+	VMOVUPS    (BX), Y12        \
+	VMOVUPS    32(BX), Y13      \
+	PREFETCHT0 63(R13)          \
+	ADDQ       R9, BX           \
+	ADDQ       R9, R13          \
+	VMOVUPS    Y12, bo(SI)      \
+	VMOVUPS    Y13, (bo+32)(SI) \
+	FMAS(ao)
+
+#define ZERO_ACC \
+	VXORPS Y0, Y0, Y0    \
+	VXORPS Y1, Y1, Y1    \
+	VXORPS Y2, Y2, Y2    \
+	VXORPS Y3, Y3, Y3    \
+	VXORPS Y4, Y4, Y4    \
+	VXORPS Y5, Y5, Y5    \
+	VXORPS Y6, Y6, Y6    \
+	VXORPS Y7, Y7, Y7    \
+	VXORPS Y8, Y8, Y8    \
+	VXORPS Y9, Y9, Y9    \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11
+
+// Warm the C tile at DI (row stride DX bytes) while the products are summed.
+#define PREFETCH_C \
+	MOVQ       DI, R14    \
+	PREFETCHT0 (R14)      \
+	PREFETCHT0 63(R14)    \
+	ADDQ       DX, R14    \
+	PREFETCHT0 (R14)      \
+	PREFETCHT0 63(R14)    \
+	ADDQ       DX, R14    \
+	PREFETCHT0 (R14)      \
+	PREFETCHT0 63(R14)    \
+	ADDQ       DX, R14    \
+	PREFETCHT0 (R14)      \
+	PREFETCHT0 63(R14)    \
+	ADDQ       DX, R14    \
+	PREFETCHT0 (R14)      \
+	PREFETCHT0 63(R14)    \
+	ADDQ       DX, R14    \
+	PREFETCHT0 (R14)      \
+	PREFETCHT0 63(R14)
+
+// C += acc for the tile at DI with row stride DX bytes.
+#define ADDC \
+	MOVQ   DI, R14 \
+	VADDPS (R14), Y0, Y0 \
+	VADDPS 32(R14), Y1, Y1 \
+	ADDQ   DX, R14 \
+	VADDPS (R14), Y2, Y2 \
+	VADDPS 32(R14), Y3, Y3 \
+	ADDQ   DX, R14 \
+	VADDPS (R14), Y4, Y4 \
+	VADDPS 32(R14), Y5, Y5 \
+	ADDQ   DX, R14 \
+	VADDPS (R14), Y6, Y6 \
+	VADDPS 32(R14), Y7, Y7 \
+	ADDQ   DX, R14 \
+	VADDPS (R14), Y8, Y8 \
+	VADDPS 32(R14), Y9, Y9 \
+	ADDQ   DX, R14 \
+	VADDPS (R14), Y10, Y10 \
+	VADDPS 32(R14), Y11, Y11
+
+// C = acc, advancing DI.
+#define STOREC \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	ADDQ    DX, DI \
+	VMOVUPS Y2, (DI) \
+	VMOVUPS Y3, 32(DI) \
+	ADDQ    DX, DI \
+	VMOVUPS Y4, (DI) \
+	VMOVUPS Y5, 32(DI) \
+	ADDQ    DX, DI \
+	VMOVUPS Y6, (DI) \
+	VMOVUPS Y7, 32(DI) \
+	ADDQ    DX, DI \
+	VMOVUPS Y8, (DI) \
+	VMOVUPS Y9, 32(DI) \
+	ADDQ    DX, DI \
+	VMOVUPS Y10, (DI) \
+	VMOVUPS Y11, 32(DI)
+
+// func kernelAVX(k int, a, b, c *float32, ldc int, beta bool)
+TEXT ·kernelAVX(SB), NOSPLIT, $0-41
+	MOVQ    k+0(FP), CX
+	MOVQ    a+8(FP), AX
+	MOVQ    b+16(FP), BX
+	MOVQ    c+24(FP), DI
+	MOVQ    ldc+32(FP), DX
+	MOVBQZX beta+40(FP), R8
+	SHLQ    $2, DX
+	PREFETCH_C
+	ZERO_ACC
+
+	CMPQ CX, $4
+	JLT  tail
+
+loop4:
+	STEP(0, 0)
+	STEP(24, 64)
+	STEP(48, 128)
+	STEP(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JEQ   update
+
+loop1:
+	STEP(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNE  loop1
+
+update:
+	TESTQ R8, R8
+	JEQ   store
+	ADDC
+
+store:
+	STOREC
+	VZEROUPPER
+	RET
+
+// func kernelPackAVX(k int, a, src *float32, ldb int, dst, c *float32, ldc int, beta bool, scale, shift *float32, relu bool)
+TEXT ·kernelPackAVX(SB), NOSPLIT, $0-81
+	MOVQ    k+0(FP), CX
+	MOVQ    a+8(FP), AX
+	MOVQ    src+16(FP), BX
+	MOVQ    ldb+24(FP), R9
+	MOVQ    dst+32(FP), SI
+	MOVQ    c+40(FP), DI
+	MOVQ    ldc+48(FP), DX
+	MOVBQZX beta+56(FP), R8
+	MOVQ    scale+64(FP), R10
+	MOVQ    shift+72(FP), R11
+	MOVBQZX relu+80(FP), R12
+	SHLQ    $2, DX
+	SHLQ    $2, R9
+	LEAQ    64(BX), R13 // the next micro-panel's first row
+	PREFETCH_C
+	ZERO_ACC
+	TESTQ   CX, CX
+	JEQ     pupdate
+	MOVQ    R10, R14
+	ORQ     R11, R14
+	ORQ     R12, R14
+	JNE     oprow
+
+	CMPQ CX, $4
+	JLT  ptail
+
+ploop4:
+	PSTEP(0, 0)
+	PSTEP(24, 64)
+	PSTEP(48, 128)
+	PSTEP(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  ploop4
+
+ptail:
+	TESTQ CX, CX
+	JEQ   pupdate
+
+ploop1:
+	PSTEP(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, SI
+	DECQ CX
+	JNE  ploop1
+	JMP  pupdate
+
+	// With a row operation: b' = b*scale (if any), + shift (if any), then (0 > b') ? 0 : b'
+	// if relu, rounding after each step exactly as packGo does.
+oprow:
+	VMOVUPS    (BX), Y12
+	VMOVUPS    32(BX), Y13
+	PREFETCHT0 63(R13)
+	ADDQ       R9, BX
+	ADDQ       R9, R13
+	TESTQ      R10, R10
+	JEQ        noscale
+	VBROADCASTSS (R10), Y14
+	VMULPS     Y14, Y12, Y12
+	VMULPS     Y14, Y13, Y13
+	ADDQ       $4, R10
+
+noscale:
+	TESTQ R11, R11
+	JEQ   noshift
+	VBROADCASTSS (R11), Y14
+	VADDPS Y14, Y12, Y12
+	VADDPS Y14, Y13, Y13
+	ADDQ   $4, R11
+
+noshift:
+	TESTQ R12, R12
+	JEQ   norelu
+	// Go order; in Intel order this is vmaxps y12, y14, y12 = (y14 > y12) ? y14 : y12 with
+	// y14 = 0, which keeps NaN and -0 like Go's x < 0 test.
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y12, Y14, Y12
+	VMAXPS Y13, Y14, Y13
+
+norelu:
+	VMOVUPS Y12, (SI)
+	VMOVUPS Y13, 32(SI)
+	FMAS(0)
+	ADDQ    $24, AX
+	ADDQ    $64, SI
+	DECQ    CX
+	JNE     oprow
+
+pupdate:
+	TESTQ R8, R8
+	JEQ   pstore
+	ADDC
+
+pstore:
+	STOREC
+	VZEROUPPER
+	RET

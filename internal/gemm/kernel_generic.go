@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package gemm
+
+func kernel(k int, a, b, c []float32, ldc int, beta bool) { kernelGo(k, a, b, c, ldc, beta) }
+
+func kernelPack(k int, a, src []float32, ldb int, bp, c []float32, ldc int, beta bool, scale, shift []float32, relu bool) {
+	kernelPackGo(k, a, src, ldb, bp, c, ldc, beta, scale, shift, relu)
+}
+
+func kernelName() string { return "go" }

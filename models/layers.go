@@ -1,0 +1,33 @@
+package models
+
+import "github.com/odin-ood/odin/nn"
+
+// BatchNorm2d's epsilon in every architecture here (PyTorch's default).
+const bnEps = 1e-5
+
+func (p *params) bn(b *nn.Builder, name string, x nn.Value) nn.Value {
+	c := b.Shape(x).C
+	return b.BatchNorm(name, x, nn.BatchNorm{
+		Gamma: p.get(name+".weight", c), Beta: p.get(name+".bias", c),
+		Mean: p.get(name+".running_mean", c), Var: p.get(name+".running_var", c), Eps: bnEps,
+	})
+}
+
+// conv reads name.weight (out×in×k×k) and, if present, name.bias.
+func (p *params) conv(b *nn.Builder, name string, x nn.Value, out, k, stride, pad int) nn.Value {
+	in := b.Shape(x).C
+	c := nn.Conv{Out: out, KH: k, KW: k, Stride: stride, Pad: pad, Weight: p.get(name+".weight", out, in, k, k)}
+	if p.has(name + ".bias") {
+		c.Bias = p.get(name+".bias", out)
+	}
+	return b.Conv2d(name, x, c)
+}
+
+func (p *params) linear(b *nn.Builder, name string, x nn.Value, out int) nn.Value {
+	in := b.Shape(x).C
+	var bias []float32
+	if p.has(name + ".bias") {
+		bias = p.get(name+".bias", out)
+	}
+	return b.Linear(name, x, out, p.get(name+".weight", out, in), bias)
+}

@@ -1,0 +1,263 @@
+package nn
+
+import "github.com/odin-ood/odin/internal/gemm"
+
+// conv is a 2-D convolution computed as matrix products: a 1×1 stride-1 convolution multiplies
+// the weights by the input directly; any other is lowered with im2col in chunks of images.
+// Its input gradient is a stride-1 convolution of the output gradient with the flipped kernel
+// when the convolution preserves the plane (the common 3×3 pad 1 case, where this is a wide
+// product instead of a thin one), and a transposed product followed by col2im otherwise.
+type conv struct {
+	cin, cout, kh, kw, stride, pad int
+	in, out                        Shape
+	w, bias                        []float32
+
+	// Set by the plan.
+	pre       *affine      // inference batch norm (+ReLU) of the input, fused into this layer
+	fw        *gemm.Packed // cout × cin·kh·kw
+	bw        *gemm.Packed // cin × cout·kh·kw (flipped) when flipped, else cin·kh·kw × cout
+	flipped   bool
+	preRowOp  *gemm.RowOp
+	pointwise bool
+}
+
+// prepare packs the weights for both directions.
+func (c *conv) prepare() {
+	k := c.cin * c.kh * c.kw
+	c.pointwise = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
+	c.fw = gemm.Pack(c.cout, k, c.w, k)
+	c.flipped = !c.pointwise && c.stride == 1 && c.kh == c.kw && c.out.H == c.in.H && c.out.W == c.in.W &&
+		c.kh-1-c.pad >= 0 && c.kw-1-c.pad >= 0
+	t := make([]float32, len(c.w))
+	if c.flipped {
+		// t[ci][co][i][j] = w[co][ci][kh-1-i][kw-1-j]
+		for co := range c.cout {
+			for ci := range c.cin {
+				for i := range c.kh {
+					for j := range c.kw {
+						t[((ci*c.cout+co)*c.kh+i)*c.kw+j] = c.w[((co*c.cin+ci)*c.kh+c.kh-1-i)*c.kw+c.kw-1-j]
+					}
+				}
+			}
+		}
+		c.bw = gemm.Pack(c.cin, c.cout*c.kh*c.kw, t, c.cout*c.kh*c.kw)
+	} else {
+		for co := range c.cout {
+			for r := range k {
+				t[r*c.cout+co] = c.w[co*k+r]
+			}
+		}
+		c.bw = gemm.Pack(k, c.cout, t, c.cout)
+	}
+	if c.pre != nil {
+		c.preRowOp = &gemm.RowOp{Scale: c.pre.scale, Shift: c.pre.shift, ReLU: c.pre.relu}
+	}
+}
+
+// chunk is the number of images lowered per product: enough columns to keep the kernel busy,
+// few enough that the lowered matrix stays in cache.
+func chunk(rows, colsPerImage, cap int) int {
+	k := max(1, 1024/colsPerImage)
+	k = min(k, max(1, (1<<20)/(rows*colsPerImage)))
+	return min(k, cap)
+}
+
+// scratch returns the col and tmp sizes this layer needs at batch capacity cap.
+func (c *conv) scratch(cap int) (col, tmp int) {
+	ohw, hw := c.out.H*c.out.W, c.in.H*c.in.W
+	if !c.pointwise {
+		rows := c.cin * c.kh * c.kw
+		col = rows * chunk(rows, ohw, cap) * ohw
+		if c.flipped {
+			rows = c.cout * c.kh * c.kw
+			col = max(col, rows*chunk(rows, hw, cap)*hw)
+		}
+	}
+	if c.pre != nil {
+		tmp = c.cin * cap * hw
+	}
+	return col, tmp
+}
+
+func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
+	ldi, ldo := x.cap*hw, x.cap*ohw
+	if c.pointwise {
+		c.fw.Mul(out, ldo, in[0], ldi, n*hw, c.preRowOp, false, x.ws)
+	} else {
+		rows := c.cin * c.kh * c.kw
+		per := chunk(rows, ohw, x.cap)
+		for b0 := 0; b0 < n; b0 += per {
+			b1 := min(n, b0+per)
+			cols := (b1 - b0) * ohw
+			im2col(x.col, cols, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, c.out.W, b0, b1, c.pre)
+			c.fw.Mul(out[b0*ohw:], ldo, x.col, cols, cols, nil, false, x.ws)
+		}
+	}
+	if c.bias != nil {
+		for co, v := range c.bias {
+			row := out[co*ldo : co*ldo+n*ohw]
+			for i := range row {
+				row[i] += v
+			}
+		}
+	}
+}
+
+func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
+	ldi, ldo := x.cap*hw, x.cap*ohw
+	// Without a fused normalisation the gradient accumulates straight into gin; with one it
+	// goes through tmp and is then scaled and masked.
+	dst, acc := gin[0], true
+	if c.pre != nil {
+		dst, acc = x.tmp, false
+	}
+	switch {
+	case c.pointwise:
+		c.bw.Mul(dst, ldi, gout, ldo, n*hw, nil, acc, x.ws)
+	case c.flipped:
+		rows := c.cout * c.kh * c.kw
+		per := chunk(rows, hw, x.cap)
+		for b0 := 0; b0 < n; b0 += per {
+			b1 := min(n, b0+per)
+			cols := (b1 - b0) * hw
+			im2col(x.col, cols, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kw, 1, c.kh-1-c.pad, c.in.H, c.in.W, b0, b1, nil)
+			c.bw.Mul(dst[b0*hw:], ldi, x.col, cols, cols, nil, acc, x.ws)
+		}
+	default:
+		if !acc {
+			for ci := range c.cin {
+				clear(dst[ci*ldi : ci*ldi+n*hw])
+			}
+		}
+		rows := c.cin * c.kh * c.kw
+		per := chunk(rows, ohw, x.cap)
+		for b0 := 0; b0 < n; b0 += per {
+			b1 := min(n, b0+per)
+			cols := (b1 - b0) * ohw
+			c.bw.Mul(x.col, cols, gout[b0*ohw:], ldo, cols, nil, false, x.ws)
+			col2im(dst, ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, c.out.W, b0, b1, x.col, cols)
+		}
+	}
+	if c.pre == nil {
+		return
+	}
+	p := c.pre
+	for ci := range c.cin {
+		s, t := p.scale[ci], p.shift[ci]
+		g := x.tmp[ci*ldi : ci*ldi+n*hw]
+		d := gin[0][ci*ldi : ci*ldi+n*hw]
+		if p.relu {
+			v := in[0][ci*ldi : ci*ldi+n*hw]
+			for i, gv := range g {
+				if v[i]*s+t > 0 {
+					d[i] += gv * s
+				}
+			}
+		} else {
+			for i, gv := range g {
+				d[i] += gv * s
+			}
+		}
+	}
+}
+
+// im2col lowers images b0..b1 of src (ch channels of h×w, channel stride ld) for a kh×kw
+// convolution: row (ci, i, j), column (image, oy, ox) of col (row length cols) holds the input
+// pixel under kernel tap (i, j) for output (oy, ox). With pre the pixel is normalised (and
+// rectified) first; padding stays zero, as it is applied after normalisation in the network.
+func im2col(col []float32, cols int, src []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1 int, pre *affine) {
+	hw, ohw := h*w, oh*ow
+	for ci := range ch {
+		var s, t float32 = 1, 0
+		relu := false
+		if pre != nil {
+			s, t, relu = pre.scale[ci], pre.shift[ci], pre.relu
+		}
+		for i := range kh {
+			for j := range kw {
+				row := col[((ci*kh+i)*kw+j)*cols:]
+				// Output columns whose input column ix = ox·stride − pad + j lies inside.
+				lo := 0
+				if pad-j > 0 {
+					lo = (pad - j + stride - 1) / stride
+				}
+				hi := 0
+				if w-1+pad-j >= 0 {
+					hi = min(ow, (w-1+pad-j)/stride+1)
+				}
+				lo = min(lo, hi)
+				for b := b0; b < b1; b++ {
+					plane := src[ci*ld+b*hw:]
+					for oy := range oh {
+						dst := row[(b-b0)*ohw+oy*ow : (b-b0)*ohw+oy*ow+ow]
+						iy := oy*stride - pad + i
+						if iy < 0 || iy >= h {
+							clear(dst)
+							continue
+						}
+						clear(dst[:lo])
+						clear(dst[hi:])
+						line := plane[iy*w:]
+						ix := lo*stride - pad + j
+						switch {
+						case pre == nil && stride == 1:
+							copy(dst[lo:hi], line[ix:ix+hi-lo])
+						case relu:
+							for ox := lo; ox < hi; ox++ {
+								dst[ox] = max(line[ix]*s+t, 0)
+								ix += stride
+							}
+						default:
+							for ox := lo; ox < hi; ox++ {
+								dst[ox] = line[ix]*s + t
+								ix += stride
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col without normalisation: it adds each column entry back onto
+// the input pixel it was taken from.
+func col2im(dst []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1 int, col []float32, cols int) {
+	hw, ohw := h*w, oh*ow
+	for ci := range ch {
+		for i := range kh {
+			for j := range kw {
+				row := col[((ci*kh+i)*kw+j)*cols:]
+				lo := 0
+				if pad-j > 0 {
+					lo = (pad - j + stride - 1) / stride
+				}
+				hi := 0
+				if w-1+pad-j >= 0 {
+					hi = min(ow, (w-1+pad-j)/stride+1)
+				}
+				for b := b0; b < b1; b++ {
+					plane := dst[ci*ld+b*hw:]
+					for oy := range oh {
+						iy := oy*stride - pad + i
+						if iy < 0 || iy >= h {
+							continue
+						}
+						src := row[(b-b0)*ohw+oy*ow:]
+						line := plane[iy*w:]
+						ix := lo*stride - pad + j
+						for ox := lo; ox < hi; ox++ {
+							line[ix] += src[ox]
+							ix += stride
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/odin-ood/odin/internal/gemm"
+)
+
+// execCtx is the scratch one Exec lends its layers.
+type execCtx struct {
+	cap      int
+	ws       *gemm.Workspace
+	col, tmp []float32
+}
+
+// Exec runs a Graph forward and backward on micro-batches of up to Cap images. It owns every
+// buffer it needs, allocated once, so repeated runs allocate nothing. An Exec is not safe for
+// concurrent use; give each goroutine its own (see Pool).
+type Exec struct {
+	g      *Graph
+	x      execCtx
+	vals   [][]float32 // per value, its slice of a root buffer (nil if not materialised)
+	grads  [][]float32
+	groots [][]float32
+	n      int
+	ins    [][]float32 // reusable argument slices, one per step
+	gins   [][]float32
+}
+
+// NewExec returns an executor for micro-batches of up to batch images.
+func (g *Graph) NewExec(batch int) *Exec {
+	if batch < 1 {
+		batch = 1
+	}
+	p := g.plan
+	e := &Exec{g: g, x: execCtx{cap: batch, ws: gemm.NewWorkspace()}}
+	nv := len(g.nodes)
+	e.vals = make([][]float32, nv)
+	e.grads = make([][]float32, nv)
+	roots := make([][]float32, nv)
+	for v := range nv {
+		if p.root[v] == v {
+			size := g.nodes[v].shape.Size() * batch
+			roots[v] = make([]float32, size)
+			e.groots = append(e.groots, make([]float32, size))
+			e.grads[v] = e.groots[len(e.groots)-1]
+		}
+	}
+	for v := range nv {
+		r := p.root[v]
+		if r < 0 {
+			continue
+		}
+		s := g.nodes[v].shape
+		ld := s.H * s.W * batch
+		off := p.chOff[v] * ld
+		e.vals[v] = roots[r][off : off+s.C*ld]
+		e.grads[v] = e.grads[r][off : off+s.C*ld]
+	}
+	var col, tmp int
+	for _, st := range p.steps {
+		if c, ok := st.op.(*conv); ok {
+			a, b := c.scratch(batch)
+			col, tmp = max(col, a), max(tmp, b)
+		}
+	}
+	e.x.col = make([]float32, col)
+	e.x.tmp = make([]float32, tmp)
+	e.ins = make([][]float32, 0, 8)
+	e.gins = make([][]float32, 0, 8)
+	return e
+}
+
+// Cap is the largest micro-batch this Exec takes.
+func (e *Exec) Cap() int { return e.x.cap }
+
+// Graph is the network this Exec runs.
+func (e *Exec) Graph() *Graph { return e.g }
+
+// Forward runs the network on n images. x holds them one after another, each C×H×W (PyTorch's
+// layout, already normalised).
+func (e *Exec) Forward(x []float32, n int) error {
+	in := e.g.nodes[0].shape
+	if n < 1 || n > e.x.cap {
+		return fmt.Errorf("nn: batch of %d images, executor takes 1 to %d", n, e.x.cap)
+	}
+	if len(x) < n*in.Size() {
+		return fmt.Errorf("nn: %d input values for %d images of %v", len(x), n, in)
+	}
+	e.n = n
+	scatter(e.vals[0], x, n, in, e.x.cap)
+	for _, st := range e.g.plan.steps {
+		e.ins = e.ins[:0]
+		for _, v := range st.in {
+			e.ins = append(e.ins, e.vals[v])
+		}
+		st.op.forward(&e.x, n, e.ins, e.vals[st.out])
+	}
+	return nil
+}
+
+// Logits copies the logits of the last forward pass into dst (n×K, image by image), growing it
+// if needed, and returns it.
+func (e *Exec) Logits(dst []float32) []float32 {
+	return e.read(e.g.output, dst)
+}
+
+// Tap copies the named intermediate value of the last forward pass into dst (n × its size,
+// image by image, each C×H×W) and returns it.
+func (e *Exec) Tap(name string, dst []float32) ([]float32, error) {
+	id, ok := e.g.taps[name]
+	if !ok {
+		return nil, fmt.Errorf("nn: no tap %q in this network", name)
+	}
+	return e.read(id, dst), nil
+}
+
+func (e *Exec) read(v int, dst []float32) []float32 {
+	s := e.g.nodes[v].shape
+	size := e.n * s.Size()
+	if cap(dst) < size {
+		dst = make([]float32, size)
+	}
+	dst = dst[:size]
+	gather(dst, e.vals[v], e.n, s, e.x.cap)
+	return dst
+}
+
+// Backward propagates a gradient from the logits (from == "") or from a tap back to the input,
+// for the images of the last forward pass. grad holds n gradients of that value, image by image;
+// gradInput receives n input gradients, image by image, and is grown if needed and returned.
+// Weights are frozen: only input gradients are computed.
+func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, error) {
+	id := e.g.output
+	if from != "" {
+		var ok bool
+		if id, ok = e.g.taps[from]; !ok {
+			return nil, fmt.Errorf("nn: no tap %q in this network", from)
+		}
+	}
+	s := e.g.nodes[id].shape
+	if e.n == 0 {
+		return nil, fmt.Errorf("nn: backward before forward")
+	}
+	if len(grad) < e.n*s.Size() {
+		return nil, fmt.Errorf("nn: %d gradient values for %d images of %v", len(grad), e.n, s)
+	}
+	for _, r := range e.groots {
+		clear(r)
+	}
+	scatter(e.grads[id], grad, e.n, s, e.x.cap)
+	steps := e.g.plan.steps
+	for i := len(steps) - 1; i >= 0; i-- {
+		st := steps[i]
+		if st.out > id {
+			continue // downstream of the starting point: no gradient reaches it
+		}
+		e.ins, e.gins = e.ins[:0], e.gins[:0]
+		for _, v := range st.in {
+			e.ins = append(e.ins, e.vals[v])
+			e.gins = append(e.gins, e.grads[v])
+		}
+		st.op.backward(&e.x, e.n, e.ins, e.vals[st.out], e.grads[st.out], e.gins)
+	}
+	in := e.g.nodes[0].shape
+	size := e.n * in.Size()
+	if cap(gradInput) < size {
+		gradInput = make([]float32, size)
+	}
+	gradInput = gradInput[:size]
+	gather(gradInput, e.grads[0], e.n, in, e.x.cap)
+	return gradInput, nil
+}
+
+// scatter copies n images laid out one after another into the channel-major batch layout.
+func scatter(dst, src []float32, n int, s Shape, cap int) {
+	hw := s.H * s.W
+	for b := range n {
+		for c := range s.C {
+			copy(dst[c*cap*hw+b*hw:c*cap*hw+(b+1)*hw], src[(b*s.C+c)*hw:(b*s.C+c+1)*hw])
+		}
+	}
+}
+
+// gather is the inverse of scatter.
+func gather(dst, src []float32, n int, s Shape, cap int) {
+	hw := s.H * s.W
+	for b := range n {
+		for c := range s.C {
+			copy(dst[(b*s.C+c)*hw:(b*s.C+c+1)*hw], src[c*cap*hw+b*hw:c*cap*hw+(b+1)*hw])
+		}
+	}
+}

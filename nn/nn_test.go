@@ -1,0 +1,241 @@
+package nn
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randVec(r *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * scale)
+	}
+	return v
+}
+
+func randBN(r *rand.Rand, c int) BatchNorm {
+	p := BatchNorm{Gamma: randVec(r, c, 1), Beta: randVec(r, c, 0.5), Mean: randVec(r, c, 0.5), Var: make([]float32, c), Eps: 1e-5}
+	for i := range p.Var {
+		p.Var[i] = float32(0.5 + r.Float64())
+	}
+	return p
+}
+
+// naiveConv is a direct convolution in float64 on one image (C×H×W).
+func naiveConv(x []float32, in Shape, c Conv) ([]float64, Shape) {
+	oh := (in.H+2*c.Pad-c.KH)/c.Stride + 1
+	ow := (in.W+2*c.Pad-c.KW)/c.Stride + 1
+	out := make([]float64, c.Out*oh*ow)
+	for co := range c.Out {
+		for oy := range oh {
+			for ox := range ow {
+				var s float64
+				if c.Bias != nil {
+					s = float64(c.Bias[co])
+				}
+				for ci := range in.C {
+					for i := range c.KH {
+						for j := range c.KW {
+							iy, ix := oy*c.Stride-c.Pad+i, ox*c.Stride-c.Pad+j
+							if iy < 0 || iy >= in.H || ix < 0 || ix >= in.W {
+								continue
+							}
+							s += float64(c.Weight[((co*in.C+ci)*c.KH+i)*c.KW+j]) * float64(x[(ci*in.H+iy)*in.W+ix])
+						}
+					}
+				}
+				out[(co*oh+oy)*ow+ox] = s
+			}
+		}
+	}
+	return out, Shape{c.Out, oh, ow}
+}
+
+func TestConvForwardMatchesDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	cases := []struct{ cin, cout, k, stride, pad, h int }{
+		{5, 7, 1, 1, 0, 8}, {4, 12, 3, 1, 1, 8}, {3, 6, 3, 2, 1, 8}, {6, 5, 1, 2, 0, 8},
+		{2, 3, 5, 1, 2, 7}, {3, 4, 3, 1, 0, 6}, {4, 4, 2, 2, 0, 6},
+	}
+	for _, tc := range cases {
+		in := Shape{tc.cin, tc.h, tc.h}
+		c := Conv{Out: tc.cout, KH: tc.k, KW: tc.k, Stride: tc.stride, Pad: tc.pad,
+			Weight: randVec(r, tc.cout*tc.cin*tc.k*tc.k, 0.5), Bias: randVec(r, tc.cout, 0.1)}
+		b := NewBuilder(in)
+		y := b.Conv2d("conv", b.Input(), c)
+		b.Tap("conv", y)
+		g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(y), 2, randVec(r, 2*tc.cout, 1), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 3
+		x := randVec(r, n*in.Size(), 1)
+		e := g.NewExec(4)
+		if err := e.Forward(x, n); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.Tap("conv", nil)
+		for b := range n {
+			want, os := naiveConv(x[b*in.Size():], in, c)
+			for i, w := range want {
+				if d := math.Abs(float64(got[b*os.Size()+i]) - w); d > 1e-4*(1+math.Abs(w)) {
+					t.Fatalf("%+v image %d element %d: got %v want %v", tc, b, i, got[b*os.Size()+i], w)
+				}
+			}
+		}
+	}
+}
+
+// layerCase builds input → layer(s) → global pool → linear, returning the graph.
+type layerCase struct {
+	name  string
+	in    Shape
+	build func(b *Builder, r *rand.Rand, x Value) Value
+}
+
+func layerCases() []layerCase {
+	conv := func(r *rand.Rand, cin, cout, k, s, p int) Conv {
+		return Conv{Out: cout, KH: k, KW: k, Stride: s, Pad: p, Weight: randVec(r, cout*cin*k*k, 0.4)}
+	}
+	return []layerCase{
+		{"conv1x1", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 1, 1, 0)) }},
+		{"conv3x3", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 3, 1, 1)) }},
+		{"conv3x3s2", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 3, 2, 1)) }},
+		{"conv1x1s2", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 1, 2, 0)) }},
+		{"batchnorm", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.BatchNorm("bn", x, randBN(r, 3)) }},
+		{"relu", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.ReLU(x) }},
+		{"bnrelu", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.ReLU(b.BatchNorm("bn", x, randBN(r, 3))) }},
+		{"bnrelu-conv1x1", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value {
+			return b.Conv2d("c", b.ReLU(b.BatchNorm("bn", x, randBN(r, 4))), conv(r, 4, 6, 1, 1, 0))
+		}},
+		{"bnrelu-conv3x3", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value {
+			return b.Conv2d("c", b.ReLU(b.BatchNorm("bn", x, randBN(r, 4))), conv(r, 4, 6, 3, 1, 1))
+		}},
+		{"bnrelu-conv3x3s2-and-shortcut", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value {
+			h := b.ReLU(b.BatchNorm("bn", x, randBN(r, 4)))
+			return b.Add(b.Conv2d("c", h, conv(r, 4, 6, 3, 2, 1)), b.Conv2d("s", h, conv(r, 4, 6, 1, 2, 0)))
+		}},
+		{"avgpool", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.AvgPool(x, 2) }},
+		{"add", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Add(x, b.Conv2d("c", x, conv(r, 3, 3, 3, 1, 1))) }},
+		{"concat-chain", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value {
+			h := b.Conv2d("c0", x, conv(r, 3, 4, 3, 1, 1))
+			for i := range 3 {
+				y := b.Conv2d("c", b.ReLU(b.BatchNorm("bn", h, randBN(r, 4+2*i))), conv(r, 4+2*i, 2, 3, 1, 1))
+				h = b.Concat(h, y)
+			}
+			return h
+		}},
+		{"concat-input", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Concat(x, b.ReLU(x), x) }},
+		{"shortcutA", Shape{4, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.ShortcutA(x, 8) }},
+	}
+}
+
+// TestInputGradients checks each layer's input gradient against central finite differences of
+// a random linear function of the logits.
+func TestInputGradients(t *testing.T) {
+	for _, tc := range layerCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, 4))
+			b := NewBuilder(tc.in)
+			y := tc.build(b, r, b.Input())
+			c := b.Shape(y).C
+			g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(y), 3, randVec(r, 3*c, 1), randVec(r, 3, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 2
+			x := randVec(r, n*tc.in.Size(), 1)
+			w := randVec(r, n*3, 1)
+			e := g.NewExec(3)
+			loss := func(x []float32) float64 {
+				if err := e.Forward(x, n); err != nil {
+					t.Fatal(err)
+				}
+				var s float64
+				for i, v := range e.Logits(nil) {
+					s += float64(v) * float64(w[i])
+				}
+				return s
+			}
+			loss(x)
+			grad, err := e.Backward("", w, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gmax float64
+			for _, v := range grad {
+				gmax = max(gmax, math.Abs(float64(v)))
+			}
+			// Central differences in float32 arithmetic: a wide step is accurate unless it
+			// crosses a ReLU kink, a narrow one is noisy. An element passes if either agrees;
+			// a wrong gradient misses both by far more than these tolerances.
+			fd := func(i int, h float32) float64 {
+				old := x[i]
+				x[i] = old + h
+				up := loss(x)
+				x[i] = old - h
+				down := loss(x)
+				x[i] = old
+				return (up - down) / (2 * float64(h))
+			}
+			for range 40 {
+				i := r.IntN(len(x))
+				wide, narrow := fd(i, 1e-2), fd(i, 2e-3)
+				dw, dn := math.Abs(wide-float64(grad[i])), math.Abs(narrow-float64(grad[i]))
+				if dw > 2e-3*gmax+1e-4 && dn > 1e-2*gmax+1e-4 {
+					t.Errorf("element %d: gradient %v, finite differences %v and %v", i, grad[i], wide, narrow)
+				}
+			}
+		})
+	}
+}
+
+func TestPoolDeterministic(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	in := Shape{3, 8, 8}
+	b := NewBuilder(in)
+	h := b.Conv2d("c0", b.Input(), Conv{Out: 6, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r, 6*3*9, 0.3)})
+	for i := range 3 {
+		y := b.Conv2d("c", b.ReLU(b.BatchNorm("bn", h, randBN(r, 6+4*i))), Conv{Out: 4, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r, 4*(6+4*i)*9, 0.3)})
+		h = b.Concat(h, y)
+	}
+	g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(b.ReLU(h)), 5, randVec(r, 5*18, 1), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 13
+	x := randVec(r, n*in.Size(), 1)
+	run := func(workers, batch int) ([]float32, []float32) {
+		p := NewPool(g, workers, batch)
+		logits := make([]float32, n*5)
+		grads := make([]float32, n*in.Size())
+		err := p.Run(context.Background(), n, func(e *Exec, _, lo, hi int) error {
+			if err := e.Forward(x[lo*in.Size():hi*in.Size()], hi-lo); err != nil {
+				return err
+			}
+			l := e.Logits(logits[lo*5 : lo*5])
+			_, err := e.Backward("", l, grads[lo*in.Size():lo*in.Size()])
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return logits, grads
+	}
+	l1, g1 := run(1, 4)
+	for _, wb := range [][2]int{{2, 4}, {2, 1}, {3, 5}, {1, 13}} {
+		l2, g2 := run(wb[0], wb[1])
+		for i := range l1 {
+			if l1[i] != l2[i] {
+				t.Fatalf("workers %d batch %d: logit %d differs: %v vs %v", wb[0], wb[1], i, l1[i], l2[i])
+			}
+		}
+		for i := range g1 {
+			if g1[i] != g2[i] {
+				t.Fatalf("workers %d batch %d: gradient %d differs", wb[0], wb[1], i)
+			}
+		}
+	}
+}

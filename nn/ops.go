@@ -1,0 +1,347 @@
+package nn
+
+// Every value of a micro-batch is stored channel-major with the images side by side:
+// element (c, image b, pixel p) of a value with plane size hw sits at c·ld + b·hw + p, where
+// ld = cap·hw and cap is the Exec's batch capacity. Only the first n images are meaningful.
+// This keeps each channel of the whole micro-batch one contiguous row, so that a 1×1
+// convolution is a single matrix product and concatenation is adjacency.
+
+// op is one layer. forward writes out from in; backward adds the gradient with respect to each
+// input into gin (gin[i] is nil when that input needs none), given the output's gradient gout.
+type op interface {
+	forward(x *execCtx, n int, in [][]float32, out []float32)
+	backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32)
+}
+
+// affine is inference batch normalisation folded to y = x·scale + shift, optionally followed by
+// ReLU (fused when the normalisation feeds only a ReLU).
+type affine struct {
+	scale, shift []float32
+	relu         bool
+	hw           int
+}
+
+func (a *affine) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	ld := x.cap * a.hw
+	src := in[0]
+	for c := range a.scale {
+		s, t := a.scale[c], a.shift[c]
+		row := src[c*ld : c*ld+n*a.hw]
+		dst := out[c*ld : c*ld+n*a.hw]
+		if a.relu {
+			for i, v := range row {
+				dst[i] = max(v*s+t, 0)
+			}
+		} else {
+			for i, v := range row {
+				dst[i] = v*s + t
+			}
+		}
+	}
+}
+
+func (a *affine) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	ld := x.cap * a.hw
+	for c := range a.scale {
+		s := a.scale[c]
+		g := gout[c*ld : c*ld+n*a.hw]
+		dst := gin[0][c*ld : c*ld+n*a.hw]
+		if a.relu {
+			y := out[c*ld : c*ld+n*a.hw]
+			for i, v := range g {
+				if y[i] > 0 {
+					dst[i] += v * s
+				}
+			}
+		} else {
+			for i, v := range g {
+				dst[i] += v * s
+			}
+		}
+	}
+}
+
+type relu struct{ c, hw int }
+
+func (r relu) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	rows, hw := r.c, r.hw
+	ld := x.cap * hw
+	for c := range rows {
+		src := in[0][c*ld : c*ld+n*hw]
+		dst := out[c*ld : c*ld+n*hw]
+		for i, v := range src {
+			dst[i] = max(v, 0)
+		}
+	}
+}
+
+func (r relu) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	rows, hw := r.c, r.hw
+	ld := x.cap * hw
+	for c := range rows {
+		y := out[c*ld : c*ld+n*hw]
+		g := gout[c*ld : c*ld+n*hw]
+		dst := gin[0][c*ld : c*ld+n*hw]
+		for i, v := range g {
+			if y[i] > 0 {
+				dst[i] += v
+			}
+		}
+	}
+}
+
+// add is a residual sum.
+type add struct{ c, hw int }
+
+func (a add) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	rows, hw := a.c, a.hw
+	ld := x.cap * hw
+	for c := range rows {
+		p, q := in[0][c*ld:c*ld+n*hw], in[1][c*ld:c*ld+n*hw]
+		dst := out[c*ld : c*ld+n*hw]
+		for i := range dst {
+			dst[i] = p[i] + q[i]
+		}
+	}
+}
+
+func (a add) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	rows, hw := a.c, a.hw
+	ld := x.cap * hw
+	for _, dst := range gin {
+		if dst == nil {
+			continue
+		}
+		for c := range rows {
+			g := gout[c*ld : c*ld+n*hw]
+			d := dst[c*ld : c*ld+n*hw]
+			for i, v := range g {
+				d[i] += v
+			}
+		}
+	}
+}
+
+// concat copies its inputs into adjacent channels. The plan usually places the inputs inside the
+// output's buffer instead; then aliased[i] is true and nothing moves in either direction.
+type concat struct {
+	channels []int
+	aliased  []bool
+	hw       int
+}
+
+func (k concat) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	ld := x.cap * k.hw
+	off := 0
+	for i, c := range k.channels {
+		if !k.aliased[i] {
+			for ch := range c {
+				copy(out[(off+ch)*ld:(off+ch)*ld+n*k.hw], in[i][ch*ld:ch*ld+n*k.hw])
+			}
+		}
+		off += c
+	}
+}
+
+func (k concat) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	ld := x.cap * k.hw
+	off := 0
+	for i, c := range k.channels {
+		if !k.aliased[i] && gin[i] != nil {
+			for ch := range c {
+				g := gout[(off+ch)*ld : (off+ch)*ld+n*k.hw]
+				d := gin[i][ch*ld : ch*ld+n*k.hw]
+				for j, v := range g {
+					d[j] += v
+				}
+			}
+		}
+		off += c
+	}
+}
+
+// avgPool is a k×k mean with stride k.
+type avgPool struct {
+	k  int
+	in Shape
+}
+
+func (p *avgPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	hw, oh, ow := p.in.H*p.in.W, p.in.H/p.k, p.in.W/p.k
+	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	inv := 1 / float32(p.k*p.k)
+	for c := range p.in.C {
+		for b := range n {
+			src := in[0][c*ldi+b*hw:]
+			dst := out[c*ldo+b*oh*ow:]
+			for oy := range oh {
+				for ox := range ow {
+					var s float32
+					for i := range p.k {
+						row := src[(oy*p.k+i)*p.in.W+ox*p.k:]
+						for j := range p.k {
+							s += row[j]
+						}
+					}
+					dst[oy*ow+ox] = s * inv
+				}
+			}
+		}
+	}
+}
+
+func (p *avgPool) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	hw, oh, ow := p.in.H*p.in.W, p.in.H/p.k, p.in.W/p.k
+	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	inv := 1 / float32(p.k*p.k)
+	for c := range p.in.C {
+		for b := range n {
+			dst := gin[0][c*ldi+b*hw:]
+			g := gout[c*ldo+b*oh*ow:]
+			for oy := range oh {
+				for ox := range ow {
+					v := g[oy*ow+ox] * inv
+					for i := range p.k {
+						row := dst[(oy*p.k+i)*p.in.W+ox*p.k:]
+						for j := range p.k {
+							row[j] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// globalPool is the mean over each plane.
+type globalPool struct{ in Shape }
+
+func (p *globalPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	hw := p.in.H * p.in.W
+	ld := x.cap * hw
+	inv := 1 / float32(hw)
+	for c := range p.in.C {
+		for b := range n {
+			var s float32
+			for _, v := range in[0][c*ld+b*hw : c*ld+(b+1)*hw] {
+				s += v
+			}
+			out[c*x.cap+b] = s * inv
+		}
+	}
+}
+
+func (p *globalPool) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	hw := p.in.H * p.in.W
+	ld := x.cap * hw
+	inv := 1 / float32(hw)
+	for c := range p.in.C {
+		for b := range n {
+			v := gout[c*x.cap+b] * inv
+			d := gin[0][c*ld+b*hw : c*ld+(b+1)*hw]
+			for i := range d {
+				d[i] += v
+			}
+		}
+	}
+}
+
+// linear is a fully connected layer on vectors (values with a 1×1 plane).
+type linear struct {
+	in, out int
+	w, b    []float32
+}
+
+func (l *linear) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	ld := x.cap
+	for k := range l.out {
+		w := l.w[k*l.in : (k+1)*l.in]
+		for b := range n {
+			var s float32
+			for c, wc := range w {
+				s += wc * in[0][c*ld+b]
+			}
+			if l.b != nil {
+				s += l.b[k]
+			}
+			out[k*ld+b] = s
+		}
+	}
+}
+
+func (l *linear) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	ld := x.cap
+	for c := range l.in {
+		for b := range n {
+			var s float32
+			for k := range l.out {
+				s += l.w[k*l.in+c] * gout[k*ld+b]
+			}
+			gin[0][c*ld+b] += s
+		}
+	}
+}
+
+// shortcutA subsamples by 2 and zero-pads channels: lo channels below, the rest above.
+type shortcutA struct {
+	in Shape
+	lo int
+}
+
+func (s *shortcutA) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	hw, oh, ow := s.in.H*s.in.W, s.in.H/2, s.in.W/2
+	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	cout := s.in.C + 2*s.lo
+	for c := range cout {
+		dst := out[c*ldo : c*ldo+n*oh*ow]
+		ci := c - s.lo
+		if ci < 0 || ci >= s.in.C {
+			clear(dst)
+			continue
+		}
+		for b := range n {
+			src := in[0][ci*ldi+b*hw:]
+			d := dst[b*oh*ow:]
+			for y := range oh {
+				for xx := range ow {
+					d[y*ow+xx] = src[2*y*s.in.W+2*xx]
+				}
+			}
+		}
+	}
+}
+
+func (s *shortcutA) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	hw, oh, ow := s.in.H*s.in.W, s.in.H/2, s.in.W/2
+	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	for ci := range s.in.C {
+		c := ci + s.lo
+		for b := range n {
+			g := gout[c*ldo+b*oh*ow:]
+			d := gin[0][ci*ldi+b*hw:]
+			for y := range oh {
+				for xx := range ow {
+					d[2*y*s.in.W+2*xx] += g[y*ow+xx]
+				}
+			}
+		}
+	}
+}

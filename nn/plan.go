@@ -1,0 +1,140 @@
+package nn
+
+// A plan is the graph as the executor runs it: batch norms fused into the ReLU or convolutions
+// that consume them, dead values dropped, and concatenations laid out in place.
+type plan struct {
+	steps []step
+	// Value v lives in the buffer of value root[v] (itself unless placed inside a concatenation),
+	// starting at channel chOff[v]; root[v] < 0 means v is never materialised.
+	root, chOff []int
+}
+
+type step struct {
+	op  op
+	in  []int
+	out int
+}
+
+func compile(g *Graph) *plan {
+	nv := len(g.nodes)
+	ops := make([]op, nv)
+	inputs := make([][]int, nv)
+	for i, nd := range g.nodes {
+		ops[i] = nd.op
+		inputs[i] = append([]int(nil), nd.inputs...)
+	}
+	external := make([]bool, nv)
+	external[g.output] = true
+	for _, id := range g.taps {
+		external[id] = true
+	}
+	users := func() [][]int {
+		u := make([][]int, nv)
+		for i := range nv {
+			if ops[i] == nil && i != 0 {
+				continue
+			}
+			for _, v := range inputs[i] {
+				u[v] = append(u[v], i)
+			}
+		}
+		return u
+	}
+
+	// Batch norm feeding only a ReLU: one elementwise pass.
+	u := users()
+	for i := range nv {
+		a, ok := ops[i].(*affine)
+		if !ok || external[i] || len(u[i]) != 1 {
+			continue
+		}
+		r := u[i][0]
+		if _, ok := ops[r].(relu); !ok {
+			continue
+		}
+		fused := *a
+		fused.relu = true
+		ops[r], inputs[r] = &fused, inputs[i]
+		ops[i] = nil
+	}
+
+	// Batch norm (+ReLU) feeding only convolutions: applied inside each convolution as it
+	// reads its input, so the normalised value is never stored.
+	u = users()
+	for i := range nv {
+		a, ok := ops[i].(*affine)
+		if !ok || external[i] || len(u[i]) == 0 {
+			continue
+		}
+		all := true
+		for _, c := range u[i] {
+			if _, ok := ops[c].(*conv); !ok {
+				all = false
+			}
+		}
+		if !all {
+			continue
+		}
+		for _, c := range u[i] {
+			fused := *ops[c].(*conv)
+			fused.pre = a
+			ops[c], inputs[c] = &fused, inputs[i]
+		}
+		ops[i] = nil
+	}
+
+	// Keep only what the output and taps depend on.
+	live := make([]bool, nv)
+	live[0] = true
+	for i := nv - 1; i >= 0; i-- {
+		if external[i] {
+			live[i] = true
+		}
+		if live[i] {
+			for _, v := range inputs[i] {
+				live[v] = true
+			}
+		}
+	}
+
+	p := &plan{root: make([]int, nv), chOff: make([]int, nv)}
+	for i := range nv {
+		p.root[i] = -1
+		if live[i] {
+			p.root[i] = i
+		}
+	}
+	// Concatenations, last first, so that a chain of them (a dense block) nests in one buffer:
+	// when a concatenation is placed, the one containing it already has its final place.
+	placed := make([]bool, nv)
+	for i := nv - 1; i > 0; i-- {
+		k, ok := ops[i].(concat)
+		if !ok || !live[i] {
+			continue
+		}
+		k.aliased = make([]bool, len(inputs[i]))
+		off := 0
+		for j, v := range inputs[i] {
+			if v != 0 && !placed[v] && !external[v] {
+				placed[v] = true
+				k.aliased[j] = true
+				p.root[v], p.chOff[v] = p.root[i], p.chOff[i]+off
+			}
+			off += k.channels[j]
+		}
+		ops[i] = k
+	}
+
+	for i := 1; i < nv; i++ {
+		if !live[i] {
+			continue
+		}
+		if c, ok := ops[i].(*conv); ok {
+			fused := *c
+			fused.prepare()
+			ops[i] = &fused
+		}
+		p.steps = append(p.steps, step{op: ops[i], in: inputs[i], out: i})
+	}
+	return p
+}

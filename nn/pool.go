@@ -1,0 +1,81 @@
+package nn
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Pool runs a Graph on many images with a fixed number of workers, each with its own Exec.
+// Images are split into micro-batches of Batch images in order; which worker takes which
+// micro-batch varies, but every image's result is computed the same way regardless, so results
+// are bit-identical for any worker count and any batch size.
+type Pool struct {
+	g       *Graph
+	batch   int
+	workers int
+	execs   []*Exec
+}
+
+// NewPool makes a pool of workers (GOMAXPROCS when workers < 1) running micro-batches of batch
+// images.
+func NewPool(g *Graph, workers, batch int) *Pool {
+	if workers < 1 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if batch < 1 {
+		batch = 1
+	}
+	return &Pool{g: g, batch: batch, workers: workers, execs: make([]*Exec, workers)}
+}
+
+// Workers is the number of workers.
+func (p *Pool) Workers() int { return p.workers }
+
+// Batch is the micro-batch size.
+func (p *Pool) Batch() int { return p.batch }
+
+// Run calls fn for each micro-batch [lo, hi) of n images, on the workers in parallel. Each call
+// gets its worker's Exec and the worker's index. It stops at the first error or when ctx is
+// cancelled, and returns that error; micro-batches already finished stay finished.
+func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi int) error) error {
+	var next atomic.Int64
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	fail := func(err error) {
+		once.Do(func() { first = err; close(stop) })
+	}
+	for w := range p.workers {
+		if p.execs[w] == nil {
+			p.execs[w] = p.g.NewExec(p.batch)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				lo := int(next.Add(int64(p.batch))) - p.batch
+				if lo >= n {
+					return
+				}
+				if err := fn(p.execs[w], w, lo, min(n, lo+p.batch)); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
