@@ -25,7 +25,7 @@ func checkRead(t *testing.T, data []byte) {
 	f, err := readBytes(data, "fuzz")
 	if err != nil {
 		msg := err.Error()
-		if !strings.HasPrefix(msg, "checkpoint fuzz: ") || strings.ContainsAny(msg, "\n\r") {
+		if !strings.HasPrefix(msg, "checkpoint fuzz: ") || strings.ContainsAny(msg, "\n\r") || len(msg) > 1000 {
 			t.Fatalf("bad error: %q", msg)
 		}
 		return

@@ -239,7 +239,7 @@ func (e *env) call(fn any, args tuple) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s: arguments are a %s", g, kind(args[2]))
 			}
-			if ig, ok := args[0].(*global); ok && ig.module == g.module && strings.HasPrefix(ig.name, "_rebuild_from_type") {
+			if ig, ok := args[0].(*global); ok && strings.HasPrefix(ig.name, "_rebuild_from_type") {
 				return nil, fmt.Errorf("%s nested in itself", g)
 			}
 			return e.call(args[0], inner)

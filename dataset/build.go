@@ -102,7 +102,7 @@ func Build(ctx context.Context, opt BuildOptions) (string, error) {
 	if len(files) == 0 {
 		return "", fmt.Errorf("build %s: source folder %s: no files", opt.Name, opt.Source)
 	}
-	slices.SortFunc(files, naturalCompare)
+	sortNatural(files)
 
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return "", fmt.Errorf("build %s: %v", opt.Name, err)
@@ -122,6 +122,7 @@ func Build(ctx context.Context, opt BuildOptions) (string, error) {
 		ext = ".jpg"
 	}
 	width := max(5, len(strconv.Itoa(len(files)-1)))
+	enc := &png.Encoder{BufferPool: &pngBuffers{}}
 	make1 := func(i int) error {
 		src := filepath.Join(opt.Source, filepath.FromSlash(files[i]))
 		r, err := decodeFile(src)
@@ -137,7 +138,7 @@ func Build(ctx context.Context, opt BuildOptions) (string, error) {
 		} else {
 			r = r.resize(Side, Side, ResizeMode{Filter: c.Filter, Antialias: c.Antialias})
 		}
-		b, err := encode(r, c.JPEGQuality)
+		b, err := encode(r, c.JPEGQuality, enc)
 		if err != nil {
 			return fmt.Errorf("%s: encoding: %v", src, err)
 		}
@@ -186,8 +187,19 @@ func cropOffset(seed uint64, i, w, h int) (int, int) {
 	return x0, y0
 }
 
-// encode saves r as PNG (quality 0) or JPEG at the given quality.
-func encode(r raster, quality int) ([]byte, error) {
+// pngBuffers lets a png.Encoder reuse its compressor, whose set-up otherwise costs more than
+// compressing a 32×32 image.
+type pngBuffers struct{ pool sync.Pool }
+
+func (p *pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
+
+// encode saves r as PNG (quality 0, with enc) or JPEG at the given quality.
+func encode(r raster, quality int, enc *png.Encoder) ([]byte, error) {
 	m := image.NewRGBA(image.Rect(0, 0, r.w, r.h))
 	n := r.w * r.h
 	for k := range n {
@@ -198,7 +210,7 @@ func encode(r raster, quality int) ([]byte, error) {
 	if quality > 0 {
 		err = jpeg.Encode(&b, m, &jpeg.Options{Quality: quality})
 	} else {
-		err = png.Encode(&b, m)
+		err = enc.Encode(&b, m)
 	}
 	return b.Bytes(), err
 }
@@ -285,3 +297,5 @@ func naturalCompare(a, b string) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func sortNatural(s []string) { slices.SortFunc(s, naturalCompare) }

@@ -113,16 +113,21 @@ func ycbcrToRGB(m *image.YCbCr, R, G, B []byte) {
 		cw := (w + 1) / 2
 		cb, cr = upsample2x1(m.Cb, m.CStride, cw, w, h), upsample2x1(m.Cr, m.CStride, cw, w, h)
 	}
-	for y := range h {
-		for x := range w {
-			var u, v byte
-			if cb != nil {
-				u, v = cb[y*w+x], cr[y*w+x]
-			} else {
-				ci := m.COffset(m.Rect.Min.X+x, m.Rect.Min.Y+y)
-				u, v = m.Cb[ci], m.Cr[ci]
+	if cb == nil {
+		for y := range h {
+			for x := range w {
+				X, Y := m.Rect.Min.X+x, m.Rect.Min.Y+y
+				ci := m.COffset(X, Y)
+				R[y*w+x], G[y*w+x], B[y*w+x] = yccToRGB(m.Y[m.YOffset(X, Y)], m.Cb[ci], m.Cr[ci])
 			}
-			R[y*w+x], G[y*w+x], B[y*w+x] = yccToRGB(m.Y[m.YOffset(m.Rect.Min.X+x, m.Rect.Min.Y+y)], u, v)
+		}
+		return
+	}
+	for y := range h {
+		row := m.Y[y*m.YStride : y*m.YStride+w]
+		for x, l := range row {
+			k := y*w + x
+			R[k], G[k], B[k] = yccToRGB(l, cb[k], cr[k])
 		}
 	}
 }
@@ -168,6 +173,7 @@ func planeRows(p []byte, stride, w, h int) []byte {
 // plane's edges replicated. The result is cropped to w×h.
 func upsample2x2(p []byte, stride, cw, ch, w, h int) []byte {
 	out := make([]byte, w*h)
+	sum := make([]int, cw) // 3·(this row) + (nearer neighbouring row), per column
 	for y := range h {
 		r := y / 2
 		n := r - 1 // the nearer neighbouring row: above for even output rows, below for odd
@@ -175,14 +181,17 @@ func upsample2x2(p []byte, stride, cw, ch, w, h int) []byte {
 			n = r + 1
 		}
 		n = min(max(n, 0), ch-1)
-		sum := func(c int) int { return 3*int(p[r*stride+c]) + int(p[n*stride+c]) }
-		for x := range w {
+		this, near := p[r*stride:r*stride+cw], p[n*stride:n*stride+cw]
+		for c := range sum {
+			sum[c] = 3*int(this[c]) + int(near[c])
+		}
+		o := out[y*w : (y+1)*w]
+		for x := range o {
 			c := x / 2
-			t := sum(c)
 			if x%2 == 0 {
-				out[y*w+x] = byte((3*t + sum(max(c-1, 0)) + 8) >> 4)
+				o[x] = byte((3*sum[c] + sum[max(c-1, 0)] + 8) >> 4)
 			} else {
-				out[y*w+x] = byte((3*t + sum(min(c+1, cw-1)) + 7) >> 4)
+				o[x] = byte((3*sum[c] + sum[min(c+1, cw-1)] + 7) >> 4)
 			}
 		}
 	}

@@ -93,7 +93,9 @@
 // Antialiased means the kernel is widened by the reduction factor (PIL's resize, torch's
 // interpolate with antialias=True); not antialiased means the kernel is used at the source scale
 // (torch's interpolate without antialias: for bilinear the results agree exactly, apart from the
-// final rounding). Bicubic uses a = −½ (PIL; torch's non-antialiased bicubic uses −¾, so it is not
+// final rounding). PIL itself rounds and clips to 8 bits between its two passes, so it agrees to
+// within one level except where bicubic or Lanczos overshoot in the first pass (mostly when
+// enlarging). Bicubic uses a = −½ (PIL; torch's non-antialiased bicubic uses −¾, so it is not
 // matched). Nearest picks source pixel ⌊(x+½)·in/out⌋ as PIL's NEAREST and torch's
 // "nearest-exact" do; for a 2× reduction that is the bottom-right pixel of each 2×2 block, where
 // torch's legacy "nearest" takes the top-left one.

@@ -168,8 +168,13 @@ func weights(in, out int, m ResizeMode) taps {
 
 // resample resizes one sw×sh plane to dw×dh, horizontally then vertically, in float64.
 func resample(src []float64, sw, sh, dw, dh int, m ResizeMode) []float64 {
-	xt, yt := weights(sw, dw, m), weights(sh, dh, m)
-	tmp := make([]float64, dw*sh)
+	dst := make([]float64, dw*dh)
+	resamplePlane(dst, src, make([]float64, dw*sh), sw, sh, dw, dh, weights(sw, dw, m), weights(sh, dh, m))
+	return dst
+}
+
+// resamplePlane is resample with the taps computed and the buffers given: tmp holds dw×sh.
+func resamplePlane(dst, src, tmp []float64, sw, sh, dw, dh int, xt, yt taps) {
 	for y := range sh {
 		row := src[y*sw : (y+1)*sw]
 		for x := range dw {
@@ -180,17 +185,21 @@ func resample(src []float64, sw, sh, dw, dh int, m ResizeMode) []float64 {
 			tmp[y*dw+x] = s
 		}
 	}
-	dst := make([]float64, dw*dh)
 	for y := range dh {
-		for x := range dw {
-			s := 0.0
-			for j, w := range yt.w[y] {
-				s += w * tmp[(yt.first[y]+j)*dw+x]
+		out := dst[y*dw : (y+1)*dw]
+		for j, w := range yt.w[y] {
+			in := tmp[(yt.first[y]+j)*dw : (yt.first[y]+j+1)*dw]
+			if j == 0 {
+				for x := range out {
+					out[x] = w * in[x]
+				}
+				continue
 			}
-			dst[y*dw+x] = s
+			for x := range out {
+				out[x] += w * in[x]
+			}
 		}
 	}
-	return dst
 }
 
 // resize returns r resized to dw×dh, each value rounded half up and clamped to 0..255 as PIL
@@ -200,12 +209,28 @@ func (r raster) resize(dw, dh int, m ResizeMode) raster {
 		return r
 	}
 	out := newRaster(dw, dh)
+	xt, yt := weights(r.w, dw, m), weights(r.h, dh, m)
+	if m.Filter == Nearest {
+		for c := range 3 {
+			src, dst := r.pix[c*r.w*r.h:], out.pix[c*dw*dh:]
+			for y := range dh {
+				row := src[yt.first[y]*r.w:]
+				for x := range dw {
+					dst[y*dw+x] = row[xt.first[x]]
+				}
+			}
+		}
+		return out
+	}
 	plane := make([]float64, r.w*r.h)
+	tmp := make([]float64, dw*r.h)
+	res := make([]float64, dw*dh)
 	for c := range 3 {
 		for k, v := range r.pix[c*r.w*r.h : (c+1)*r.w*r.h] {
 			plane[k] = float64(v)
 		}
-		for k, v := range resample(plane, r.w, r.h, dw, dh, m) {
+		resamplePlane(res, plane, tmp, r.w, r.h, dw, dh, xt, yt)
+		for k, v := range res {
 			out.pix[c*dw*dh+k] = byte(min(max(math.Floor(v+0.5), 0), 255))
 		}
 	}

@@ -30,8 +30,10 @@ func TestResizeByHand(t *testing.T) {
 		{ResizeMode{Bilinear, true}, []float64{0, 10}, 4, []float64{0, 2.5, 7.5, 10}},
 		{ResizeMode{Nearest, false}, []float64{0, 10}, 4, []float64{0, 0, 10, 10}},
 		// Bicubic (a=−½) 4→2 without antialias: taps at distances 1.5, .5, .5, 1.5 from centre 1
-		// weigh −0.0625, 0.5625, 0.5625, −0.0625; pixel −1 is outside, so renormalise by 1.0625.
-		{ResizeMode{Bicubic, false}, row, 2, []float64{(0.5625*10 + 0.5625*0 - 0.0625*20) / 1.0625, 25}},
+		// weigh −0.0625, 0.5625, 0.5625, −0.0625; pixels −1 and 4 are outside, so renormalise by
+		// 1.0625.
+		{ResizeMode{Bicubic, false}, row, 2, []float64{(0.5625*0 + 0.5625*10 - 0.0625*20) / 1.0625,
+			(-0.0625*10 + 0.5625*20 + 0.5625*30) / 1.0625}},
 	}
 	for _, c := range cases {
 		got := resample(c.in, len(c.in), 1, c.out, 1, c.m)
@@ -54,6 +56,9 @@ func TestResizeByHand(t *testing.T) {
 
 // TestResizeReference compares with torch's interpolate in float64 (to 1e-6) and PIL's 8-bit
 // resize (to 1 level: PIL rounds to 8 bits between its two passes), from testdata/gen_fixtures.py.
+// PIL also clips to 0..255 between the passes, so where the kernels with negative lobes (bicubic,
+// lanczos) overshoot in the first pass, as they do when enlarging these random planes, PIL's
+// result differs by more; those cases are left out.
 func TestResizeReference(t *testing.T) {
 	b, err := os.ReadFile("testdata/resize_ref.json")
 	if err != nil {
@@ -80,6 +85,9 @@ func TestResizeReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := ResizeMode{f, o.Antialias}
+			if o.Ref == "pil" && (f == Bicubic || f == Lanczos) && (c.DW > c.SW || c.DH > c.SH) {
+				continue
+			}
 			got := resample(c.Src, c.SW, c.SH, c.DW, c.DH, m)
 			tol, worst := 1e-6, 0.0
 			if o.Ref == "pil" {
@@ -97,8 +105,8 @@ func TestResizeReference(t *testing.T) {
 			checked++
 		}
 	}
-	if checked != 45 {
-		t.Errorf("checked %d cases, want 45", checked)
+	if checked != 43 {
+		t.Errorf("checked %d cases, want 43", checked)
 	}
 }
 
@@ -119,12 +127,24 @@ func TestRasterResizeAndCrop(t *testing.T) {
 			}
 		}
 	}
-	// Rounding and clamping: bicubic overshoots on a step edge.
+	// Rounding half up and clamping: Lanczos rings on a step edge.
 	e := newRaster(4, 1)
 	copy(e.pix, []byte{0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255})
-	up := e.resize(8, 1, ResizeMode{Filter: Lanczos})
-	if up.pix[0] != 0 || up.pix[7] != 255 {
-		t.Errorf("lanczos edges %v", up.pix[:8])
+	m := ResizeMode{Filter: Lanczos}
+	up := e.resize(8, 1, m)
+	f := resample([]float64{0, 0, 255, 255}, 4, 1, 8, 1, m)
+	clamped := 0
+	for k, v := range f {
+		want := byte(min(max(math.Floor(v+0.5), 0), 255))
+		if v < 0 || v > 255 {
+			clamped++
+		}
+		if up.pix[k] != want || up.pix[8+k] != want || up.pix[16+k] != want {
+			t.Errorf("lanczos value %d: %d, want %d (from %g)", k, up.pix[k], want, v)
+		}
+	}
+	if clamped == 0 {
+		t.Errorf("no overshoot to clamp in %v", f)
 	}
 	c := r.crop(5, 9)
 	for ch := range 3 {

@@ -19,6 +19,10 @@ type conv struct {
 	flipped   bool
 	preRowOp  *gemm.RowOp
 	pointwise bool
+	// direct: stride-1 products read a zero-padded copy of the input in place (gemm.MulIndirect)
+	// instead of lowering it, when the lowered rows are few enough to stay in cache.
+	fwDirect, bwDirect bool
+	fwOff, bwOff       []int
 }
 
 // prepare packs the weights for both directions.
@@ -52,6 +56,93 @@ func (c *conv) prepare() {
 	if c.pre != nil {
 		c.preRowOp = &gemm.RowOp{Scale: c.pre.scale, Shift: c.pre.shift, ReLU: c.pre.relu}
 	}
+	const directRows = 640
+	if !c.pointwise && c.stride == 1 && k <= directRows {
+		c.fwDirect = true
+		c.fwOff = tapOffsets(c.cin, c.in.H, c.in.W, c.kh, c.kw, c.pad)
+	}
+	if c.flipped && c.cout*c.kh*c.kw <= directRows {
+		c.bwDirect = true
+		c.bwOff = tapOffsets(c.cout, c.out.H, c.out.W, c.kh, c.kw, c.kh-1-c.pad)
+	}
+}
+
+// tapOffsets returns, for each kernel tap (channel, i, j), where its shifted window starts in a
+// padded copy of the image (see padImage).
+func tapOffsets(ch, h, w, kh, kw, pad int) []int {
+	hp, wp := h+2*pad, w+2*pad
+	off := make([]int, 0, ch*kh*kw)
+	for c := range ch {
+		for i := range kh {
+			for j := range kw {
+				off = append(off, c*hp*wp+i*wp+j)
+			}
+		}
+	}
+	return off
+}
+
+// padSize is the padded copy's length: the planes, plus room for the kernel's last whole tile.
+func padSize(ch, h, w, kh, pad int) int {
+	hp, wp := h+2*pad, w+2*pad
+	return ch*hp*wp + kh*wp + 2*gemm.RoundUp(1)
+}
+
+// padImage writes image b of src (ch channels of h×w, channel stride ld) into dst with pad zeros
+// around each plane, normalising (and rectifying) it first when pre is set.
+func padImage(dst, src []float32, ld, ch, h, w, pad, b int, pre *affine) {
+	hp, wp := h+2*pad, w+2*pad
+	for c := range ch {
+		plane := dst[c*hp*wp : (c+1)*hp*wp]
+		clear(plane[:pad*wp])
+		clear(plane[(hp-pad)*wp:])
+		in := src[c*ld+b*h*w:]
+		for y := range h {
+			row := plane[(y+pad)*wp : (y+pad+1)*wp]
+			clear(row[:pad])
+			clear(row[pad+w:])
+			line := in[y*w : (y+1)*w]
+			inner := row[pad : pad+w]
+			switch {
+			case pre == nil:
+				copy(inner, line)
+			case pre.relu:
+				s, t := pre.scale[c], pre.shift[c]
+				for i, v := range line {
+					inner[i] = max(v*s+t, 0)
+				}
+			default:
+				s, t := pre.scale[c], pre.shift[c]
+				for i, v := range line {
+					inner[i] = v*s + t
+				}
+			}
+		}
+	}
+}
+
+// direct runs a stride-1 convolution of image b of src through a padded copy: the product is
+// computed on the padded width (its extra columns are discarded) and written to image b of dst
+// (rows of oh×ow, channel stride ldd), added to it when acc.
+func (x *execCtx) direct(a *gemm.Packed, off []int, src []float32, lds, ch, h, w, kh, pad, b int, pre *affine, dst []float32, ldd, oh, ow int, acc bool) {
+	wp := w + 2*pad
+	padImage(x.pad, src, lds, ch, h, w, pad, b, pre)
+	n := oh * wp
+	a.MulIndirect(x.tile, n, x.pad, off, n, false)
+	for r := range a.M {
+		t := x.tile[r*n:]
+		d := dst[r*ldd+b*oh*ow:]
+		for oy := range oh {
+			if acc {
+				row := d[oy*ow : (oy+1)*ow]
+				for i, v := range t[oy*wp : oy*wp+ow] {
+					row[i] += v
+				}
+			} else {
+				copy(d[oy*ow:(oy+1)*ow], t[oy*wp:oy*wp+ow])
+			}
+		}
+	}
 }
 
 // chunk is the number of images lowered per product: enough columns to keep the kernel busy,
@@ -79,12 +170,31 @@ func (c *conv) scratch(cap int) (col, tmp int) {
 	return col, tmp
 }
 
+// directScratch returns the padded-copy and tile sizes of the direct paths.
+func (c *conv) directScratch() (pad, tile int) {
+	if c.fwDirect {
+		pad = padSize(c.cin, c.in.H, c.in.W, c.kh, c.pad)
+		tile = c.cout * c.out.H * (c.in.W + 2*c.pad)
+	}
+	if c.bwDirect {
+		p := c.kh - 1 - c.pad
+		pad = max(pad, padSize(c.cout, c.out.H, c.out.W, c.kh, p))
+		tile = max(tile, c.cin*c.in.H*(c.out.W+2*p))
+	}
+	return pad, tile
+}
+
 func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
 	ldi, ldo := x.cap*hw, x.cap*ohw
-	if c.pointwise {
+	switch {
+	case c.pointwise:
 		c.fw.Mul(out, ldo, in[0], ldi, n*hw, c.preRowOp, false, x.ws)
-	} else {
+	case c.fwDirect:
+		for b := range n {
+			x.direct(c.fw, c.fwOff, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.pad, b, c.pre, out, ldo, c.out.H, c.out.W, false)
+		}
+	default:
 		rows := c.cin * c.kh * c.kw
 		per := chunk(rows, ohw, x.cap)
 		for b0 := 0; b0 < n; b0 += per {
@@ -119,6 +229,10 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	switch {
 	case c.pointwise:
 		c.bw.Mul(dst, ldi, gout, ldo, n*hw, nil, acc, x.ws)
+	case c.bwDirect:
+		for b := range n {
+			x.direct(c.bw, c.bwOff, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kh-1-c.pad, b, nil, dst, ldi, c.in.H, c.in.W, acc)
+		}
 	case c.flipped:
 		rows := c.cout * c.kh * c.kw
 		per := chunk(rows, hw, x.cap)

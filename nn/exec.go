@@ -8,9 +8,9 @@ import (
 
 // execCtx is the scratch one Exec lends its layers.
 type execCtx struct {
-	cap      int
-	ws       *gemm.Workspace
-	col, tmp []float32
+	cap                 int
+	ws                  *gemm.Workspace
+	col, tmp, pad, tile []float32
 }
 
 // Exec runs a Graph forward and backward on micro-batches of up to Cap images. It owns every
@@ -57,15 +57,19 @@ func (g *Graph) NewExec(batch int) *Exec {
 		e.vals[v] = roots[r][off : off+s.C*ld]
 		e.grads[v] = e.grads[r][off : off+s.C*ld]
 	}
-	var col, tmp int
+	var col, tmp, pad, tile int
 	for _, st := range p.steps {
 		if c, ok := st.op.(*conv); ok {
 			a, b := c.scratch(batch)
 			col, tmp = max(col, a), max(tmp, b)
+			a, b = c.directScratch()
+			pad, tile = max(pad, a), max(tile, b)
 		}
 	}
 	e.x.col = make([]float32, col)
 	e.x.tmp = make([]float32, tmp)
+	e.x.pad = make([]float32, pad)
+	e.x.tile = make([]float32, tile)
 	e.ins = make([][]float32, 0, 8)
 	e.gins = make([][]float32, 0, 8)
 	return e

@@ -58,6 +58,7 @@ func TestConvForwardMatchesDirect(t *testing.T) {
 	cases := []struct{ cin, cout, k, stride, pad, h int }{
 		{5, 7, 1, 1, 0, 8}, {4, 12, 3, 1, 1, 8}, {3, 6, 3, 2, 1, 8}, {6, 5, 1, 2, 0, 8},
 		{2, 3, 5, 1, 2, 7}, {3, 4, 3, 1, 0, 6}, {4, 4, 2, 2, 0, 6},
+		{80, 5, 3, 1, 1, 6}, {8, 90, 3, 1, 1, 5}, // lowered (im2col) paths, too many rows for the direct one
 	}
 	for _, tc := range cases {
 		in := Shape{tc.cin, tc.h, tc.h}
@@ -102,6 +103,7 @@ func layerCases() []layerCase {
 	return []layerCase{
 		{"conv1x1", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 1, 1, 0)) }},
 		{"conv3x3", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 3, 1, 1)) }},
+		{"conv3x3-lowered", Shape{80, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 80, 80, 3, 1, 1)) }},
 		{"conv3x3s2", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 3, 2, 1)) }},
 		{"conv1x1s2", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 1, 2, 0)) }},
 		{"batchnorm", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.BatchNorm("bn", x, randBN(r, 3)) }},
@@ -118,7 +120,9 @@ func layerCases() []layerCase {
 			return b.Add(b.Conv2d("c", h, conv(r, 4, 6, 3, 2, 1)), b.Conv2d("s", h, conv(r, 4, 6, 1, 2, 0)))
 		}},
 		{"avgpool", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.AvgPool(x, 2) }},
-		{"add", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Add(x, b.Conv2d("c", x, conv(r, 3, 3, 3, 1, 1))) }},
+		{"add", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value {
+			return b.Add(x, b.Conv2d("c", x, conv(r, 3, 3, 3, 1, 1)))
+		}},
 		{"concat-chain", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value {
 			h := b.Conv2d("c0", x, conv(r, 3, 4, 3, 1, 1))
 			for i := range 3 {

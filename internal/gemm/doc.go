@@ -14,11 +14,11 @@
 //
 // # Algorithm
 //
-// Mul blocks K into blocks of at most 256 (the block size depends on K alone), n into blocks of
+// Mul blocks K into blocks of at most 384 (the block size depends on K alone), n into blocks of
 // 1024 columns and M into blocks of 96 rows, and runs a 6×16 micro-kernel over 16-column panels
 // of B. On amd64 with AVX2 and FMA (detected at run time) the micro-kernel is assembly with 12
-// YMM accumulators and one fused multiply-add per product; the first row panel of A packs each B
-// panel while multiplying it and prefetches the next. Elsewhere, or when built with the purego
+// YMM accumulators and one fused multiply-add per product; the kernel for the first row panel of
+// A packs each B panel while multiplying it, prefetching B's rows a little ahead. Elsewhere, or when built with the purego
 // tag, a portable Go kernel is used (Kernel reports which).
 //
 // # Determinism
@@ -37,8 +37,8 @@
 //
 // A Packed is immutable and may be used by any number of goroutines at once. Mul is
 // single-threaded; callers parallelise across calls, giving each goroutine its own Workspace.
-// A Workspace grows to at most 256·1024 floats (1 MiB) on first use for the largest shapes and
-// to 256·16 floats (16 KiB) when M ≤ 96; after that Mul allocates nothing.
+// A Workspace grows on first use to at most 384·1024 floats (1.5 MiB) when M > 96 and to at most
+// 384·16 floats (24 KiB) when M ≤ 96; after that Mul allocates nothing.
 //
 // # Errors
 //

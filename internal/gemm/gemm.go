@@ -5,16 +5,20 @@ import (
 	"unsafe"
 )
 
-// Register and cache blocking. mr×nr is the micro-kernel tile; kcMax bounds the K block so that
-// an A micro-panel (mr·kc) and a B micro-panel (kc·nr) stay in L1 together; mcMax bounds the rows
-// of A swept per packed B block so that they stay in L2; ncMax bounds the packed B block (and so
-// the workspace).
-var kcMax, mcMax = 256, 96
-
+// Register and cache blocking, tuned on Zen1 (32 KiB L1d, 512 KiB L2). mr×nr is the micro-kernel
+// tile; kcMax bounds the K block so that an A micro-panel (mr·kc) and a B micro-panel (kc·nr)
+// stay in or near L1 together; mcMax bounds the rows of A swept per packed B block so that they
+// stay in L2; ncMax bounds the packed B block (and so the workspace). prefetchRows is how far
+// ahead, in rows, the packing kernel prefetches B: far enough to cover memory latency, near
+// enough that the prefetched lines of a power-of-two row stride, which all fall in a few cache
+// sets, are not evicted before use.
 const (
-	mr    = 6
-	nr    = 16
-	ncMax = 1024
+	mr           = 6
+	nr           = 16
+	kcMax        = 384
+	mcMax        = 96 // multiple of mr
+	ncMax        = 1024
+	prefetchRows = 16
 )
 
 // Packed is a row-major M×K matrix A, packed once (weights are frozen) into panels for the
@@ -148,9 +152,18 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 					}
 					bp := ws.b[slot*kb*nr : (slot+1)*kb*nr]
 					var src []float32 // B's rows pc… at column j0, while the panel is still to pack
+					var next uintptr  // where the B rows packed next start, for prefetching
 					if ic == 0 {
 						off := pc*ldb + j0
 						src = b[off : off+(kb-1)*ldb+w]
+						switch {
+						case j0+nr < min(n, jc+ncMax):
+							next = uintptr(unsafe.Pointer(&src[0])) + 4*nr
+						case pc+kb < k:
+							next = uintptr(unsafe.Pointer(&b[(pc+kb)*ldb+jc]))
+						default:
+							next = uintptr(unsafe.Pointer(&src[0]))
+						}
 						if w < nr {
 							packGo(bp, src, ldb, kb, w, sc, sh, relu)
 							src = nil
@@ -169,7 +182,7 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 						}
 						if src != nil {
 							// The first row panel packs B as it multiplies.
-							kernelPack(kb, ap, src, ldb, bp, ct, ldt, bt, sc, sh, relu)
+							kernelPack(kb, ap, src, ldb, bp, ct, ldt, bt, sc, sh, relu, next)
 							src = nil
 						} else {
 							kernel(kb, ap, bp, ct, ldt, bt)
@@ -249,74 +262,6 @@ func MulNaive(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 
 // Kernel names the micro-kernel in use: "avx2-fma" or "go".
 func Kernel() string { return kernelName() }
-
-// packGo packs kb rows of w ≤ nr columns of src (row stride ldb) into dst (kb×nr, zero-padded),
-// applying the row operation. Its arithmetic (a rounded multiply, then a rounded add, then
-// x<0 → 0) matches the assembly kernelPack lane for lane, so that edge panels packed here and
-// full panels packed there hold bit-identical values.
-func packGo(dst, src []float32, ldb, kb, w int, scale, shift []float32, relu bool) {
-	for p := 0; p < kb; p++ {
-		row := src[p*ldb : p*ldb+w]
-		out := dst[p*nr : p*nr+nr]
-		for j, v := range row {
-			if scale != nil {
-				v = float32(v * scale[p]) // the conversion forbids fusing with the add below
-			}
-			if shift != nil {
-				v = float32(v + shift[p])
-			}
-			if relu && v < 0 {
-				v = 0
-			}
-			out[j] = v
-		}
-		clear(out[w:])
-	}
-}
-
-// kernelPackGo packs the full micro-panel src (see packGo) into bp and then runs kernelGo.
-func kernelPackGo(k int, a, src []float32, ldb int, bp, c []float32, ldc int, beta bool, scale, shift []float32, relu bool) {
-	packGo(bp, src, ldb, k, nr, scale, shift, relu)
-	kernelGo(k, a, bp, c, ldc, beta)
-}
-
-// kernelGo computes the mr×nr tile t[i][j] = Σ_p a[p*mr+i]·b[p*nr+j], summed in p order, and
-// stores c = t (beta false) or c += t (beta true) with row stride ldc.
-//
-//go:noinline
-func kernelGo(k int, a, b, c []float32, ldc int, beta bool) {
-	a = a[:k*mr]
-	b = b[:k*nr]
-	c = c[:(mr-1)*ldc+nr]
-	for i := 0; i < mr; i += 2 {
-		for j := 0; j < nr; j += 4 {
-			var t00, t01, t02, t03, t10, t11, t12, t13 float32
-			for p := 0; p < k; p++ {
-				ap := a[p*mr+i : p*mr+i+2 : p*mr+i+2]
-				bp := b[p*nr+j : p*nr+j+4 : p*nr+j+4]
-				a0, a1 := ap[0], ap[1]
-				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-				t00 += a0 * b0
-				t01 += a0 * b1
-				t02 += a0 * b2
-				t03 += a0 * b3
-				t10 += a1 * b0
-				t11 += a1 * b1
-				t12 += a1 * b2
-				t13 += a1 * b3
-			}
-			r0 := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
-			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4 : (i+1)*ldc+j+4]
-			if beta {
-				r0[0], r0[1], r0[2], r0[3] = r0[0]+t00, r0[1]+t01, r0[2]+t02, r0[3]+t03
-				r1[0], r1[1], r1[2], r1[3] = r1[0]+t10, r1[1]+t11, r1[2]+t12, r1[3]+t13
-			} else {
-				r0[0], r0[1], r0[2], r0[3] = t00, t01, t02, t03
-				r1[0], r1[1], r1[2], r1[3] = t10, t11, t12, t13
-			}
-		}
-	}
-}
 
 // alignedFloats returns a zeroed slice of n float32s starting on a 64-byte (cache line) boundary.
 func alignedFloats(n int) []float32 {

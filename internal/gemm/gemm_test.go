@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func randSlice(rng *rand.Rand, n int) []float32 {
@@ -412,7 +413,7 @@ func TestKernelPackMatches(t *testing.T) {
 			wantB := make([]float32, kb*nr)
 			gotC := append([]float32(nil), c0...)
 			wantC := append([]float32(nil), c0...)
-			kernelPack(kb, a, src, ldb, gotB, gotC, ldc, beta, sc, sh, relu)
+			kernelPack(kb, a, src, ldb, gotB, gotC, ldc, beta, sc, sh, relu, uintptr(unsafe.Pointer(&src[0])))
 			packGo(wantB, src, ldb, kb, nr, sc, sh, relu)
 			kernel(kb, a, wantB, wantC, ldc, beta)
 			for i := range gotB {

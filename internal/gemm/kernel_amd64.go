@@ -14,11 +14,11 @@ func kernelAVX(k int, a, b, c *float32, ldc int, beta bool)
 
 // kernelPackAVX is kernelPackGo for AVX2+FMA: it reads B's rows from src (row stride ldb),
 // applies the row operation (scale and shift may be nil), stores them into the micro-panel at
-// dst and multiplies them exactly as kernelAVX would. It also prefetches the next micro-panel's
-// rows (16 columns on), which may lie past B's end: prefetches never fault.
+// dst and multiplies them exactly as kernelAVX would. Step p prefetches src's row p+dist, or
+// once fewer than dist rows remain, row p+dist-k of the panel at next; prefetches never fault.
 //
 //go:noescape
-func kernelPackAVX(k int, a, src *float32, ldb int, dst, c *float32, ldc int, beta bool, scale, shift *float32, relu bool)
+func kernelPackAVX(k int, a, src *float32, ldb int, dst, c *float32, ldc int, beta bool, scale, shift *float32, relu bool, next uintptr, dist int)
 
 // The slicing in the wrappers below checks everything the assembly touches.
 
@@ -33,7 +33,7 @@ func kernel(k int, a, b, c []float32, ldc int, beta bool) {
 	kernelAVX(k, &a[0], &b[0], &c[0], ldc, beta)
 }
 
-func kernelPack(k int, a, src []float32, ldb int, bp, c []float32, ldc int, beta bool, scale, shift []float32, relu bool) {
+func kernelPack(k int, a, src []float32, ldb int, bp, c []float32, ldc int, beta bool, scale, shift []float32, relu bool, next uintptr) {
 	if !hasAVX2FMA {
 		kernelPackGo(k, a, src, ldb, bp, c, ldc, beta, scale, shift, relu)
 		return
@@ -49,7 +49,7 @@ func kernelPack(k int, a, src []float32, ldb int, bp, c []float32, ldc int, beta
 	if shift != nil {
 		sh = &shift[:k][0]
 	}
-	kernelPackAVX(k, &a[0], &src[0], ldb, &bp[0], &c[0], ldc, beta, sc, sh, relu)
+	kernelPackAVX(k, &a[0], &src[0], ldb, &bp[0], &c[0], ldc, beta, sc, sh, relu, next, prefetchRows)
 }
 
 func kernelName() string {
@@ -57,4 +57,20 @@ func kernelName() string {
 		return "avx2-fma"
 	}
 	return "go"
+}
+
+// kernelIndirectAVX is kernelIndirectGo for AVX2+FMA, with b already advanced to column j0.
+//
+//go:noescape
+func kernelIndirectAVX(k int, a, b *float32, off *int, t *float32)
+
+// kernelIndirect's caller (MulIndirect) has checked every offset against b.
+func kernelIndirect(k int, a, b []float32, off []int, j0 int, t []float32) {
+	if !hasAVX2FMA || k == 0 {
+		kernelIndirectGo(k, a, b, off, j0, t)
+		return
+	}
+	a = a[:k*mr]
+	t = t[:mr*nr]
+	kernelIndirectAVX(k, &a[0], &b[j0], &off[0], &t[0])
 }

@@ -31,7 +31,7 @@
 	FMAS(ao)
 
 // One k step reading B's row at BX (stride R9), copying it to the packed panel at bo(SI) and
-// prefetching the next micro-panel's row at R13.
+// prefetching at R13.
 #define PSTEP(ao, bo) \
 	VMOVUPS    (BX), Y12        \
 	VMOVUPS    32(BX), Y13      \
@@ -41,6 +41,14 @@
 	VMOVUPS    Y12, bo(SI)      \
 	VMOVUPS    Y13, (bo+32)(SI) \
 	FMAS(ao)
+
+// The prefetch stream R13 runs dist rows ahead of BX; once at most dist steps remain
+// (CX <= R14), it moves on to the next panel's first row, and R14 = -1 keeps it there.
+#define PF_SWITCH \
+	CMPQ CX, R14           \
+	JGT  3(PC)             \
+	MOVQ next+88(FP), R13  \
+	MOVQ $-1, R14
 
 #define ZERO_ACC \
 	VXORPS Y0, Y0, Y0    \
@@ -165,8 +173,8 @@ store:
 	VZEROUPPER
 	RET
 
-// func kernelPackAVX(k int, a, src *float32, ldb int, dst, c *float32, ldc int, beta bool, scale, shift *float32, relu bool)
-TEXT ·kernelPackAVX(SB), NOSPLIT, $0-81
+// func kernelPackAVX(k int, a, src *float32, ldb int, dst, c *float32, ldc int, beta bool, scale, shift *float32, relu bool, next uintptr, dist int)
+TEXT ·kernelPackAVX(SB), NOSPLIT, $0-104
 	MOVQ    k+0(FP), CX
 	MOVQ    a+8(FP), AX
 	MOVQ    src+16(FP), BX
@@ -180,20 +188,26 @@ TEXT ·kernelPackAVX(SB), NOSPLIT, $0-81
 	MOVBQZX relu+80(FP), R12
 	SHLQ    $2, DX
 	SHLQ    $2, R9
-	LEAQ    64(BX), R13 // the next micro-panel's first row
 	PREFETCH_C
 	ZERO_ACC
+	MOVQ    dist+96(FP), R14
+	MOVQ    R14, R13
+	IMULQ   R9, R13
+	ADDQ    BX, R13
 	TESTQ   CX, CX
 	JEQ     pupdate
-	MOVQ    R10, R14
-	ORQ     R11, R14
-	ORQ     R12, R14
+	TESTQ   R10, R10
+	JNE     oprow
+	TESTQ   R11, R11
+	JNE     oprow
+	TESTQ   R12, R12
 	JNE     oprow
 
 	CMPQ CX, $4
 	JLT  ptail
 
 ploop4:
+	PF_SWITCH
 	PSTEP(0, 0)
 	PSTEP(24, 64)
 	PSTEP(48, 128)
@@ -209,6 +223,7 @@ ptail:
 	JEQ   pupdate
 
 ploop1:
+	PF_SWITCH
 	PSTEP(0, 0)
 	ADDQ $24, AX
 	ADDQ $64, SI
@@ -219,6 +234,7 @@ ploop1:
 	// With a row operation: b' = b*scale (if any), + shift (if any), then (0 > b') ? 0 : b'
 	// if relu, rounding after each step exactly as packGo does.
 oprow:
+	PF_SWITCH
 	VMOVUPS    (BX), Y12
 	VMOVUPS    32(BX), Y13
 	PREFETCHT0 63(R13)

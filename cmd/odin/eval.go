@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/experiment"
+	"github.com/odin-ood/odin/internal/datadir"
+	"github.com/odin-ood/odin/internal/progress"
+	"github.com/odin-ood/odin/metrics"
+	"github.com/odin-ood/odin/models"
+	"github.com/odin-ood/odin/ood"
+)
+
+func init() {
+	register("eval", "the seed's experiment: baseline versus ODIN on an in-distribution and an OOD set", cmdEval)
+}
+
+// evalFlags are the flags of odin eval (and of the commands that run evaluations).
+type evalFlags struct {
+	netFlags
+	out, in, cache, construction, scores string
+	magnitude, temperature               float64
+	first, count                         int
+	seed                                 uint64
+	gpu                                  string
+	json, csv, quiet                     bool
+	given                                map[string]bool // flags set explicitly
+}
+
+func (f *evalFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	Float64Var(*float64, string, float64, string)
+	IntVar(*int, string, int, string)
+	Uint64Var(*uint64, string, uint64, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&f.out, "out_dataset", "Imagenet", "OOD set: "+strings.Join(dataset.Names()[2:], ", ")+", or an image folder")
+	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
+	fs.Float64Var(&f.magnitude, "magnitude", 0.0014, "ODIN perturbation magnitude ε")
+	fs.Float64Var(&f.temperature, "temperature", 1000, "ODIN temperature T")
+	fs.IntVar(&f.first, "first", 1000, "first image of each set to score (images before it are held out for tuning)")
+	fs.IntVar(&f.count, "count", 0, "images to score from each set (default: the rest of the set)")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the noise sets and of built crops")
+	fs.StringVar(&f.cache, "cache", "", "folder of built OOD sets (default $ODIN_CACHE, else the user cache folder)")
+	fs.StringVar(&f.construction, "construction", "seed", "how a missing Tiny-ImageNet/LSUN set is built: seed or clean")
+	fs.StringVar(&f.scores, "scores", "", "folder to keep score files in (in.csv, out.csv); a rerun resumes from them")
+	fs.StringVar(&f.gpu, "gpu", "", "accepted for compatibility with the seed; odin runs on the CPU")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
+	fs.BoolVar(&f.csv, "csv", false, "print CSV instead of the table")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+}
+
+func (f *evalFlags) check() error {
+	if err := f.netFlags.check(); err != nil {
+		return err
+	}
+	switch {
+	case f.magnitude < 0:
+		return usageError("--magnitude must not be negative, got %g", f.magnitude)
+	case !(f.temperature > 0):
+		return usageError("--temperature must be positive, got %g", f.temperature)
+	case f.first < 0:
+		return usageError("--first must not be negative, got %d", f.first)
+	case f.count < 0 || (f.count == 0 && f.given["count"]):
+		return usageError("--count must be positive, got %d", f.count)
+	case f.json && f.csv:
+		return usageError("--json and --csv exclude each other")
+	}
+	return nil
+}
+
+// Display names of the seed's sets, as its table printed them.
+var displayNames = map[string]string{
+	"cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+	"Imagenet": "Tiny-ImageNet (crop)", "Imagenet_resize": "Tiny-ImageNet (resize)",
+	"LSUN": "LSUN (crop)", "LSUN_resize": "LSUN (resize)", "iSUN": "iSUN",
+	"Uniform": "Uniform", "Gaussian": "Gaussian",
+}
+
+func displayName(set string) string {
+	if d, ok := displayNames[set]; ok {
+		return d
+	}
+	return set
+}
+
+func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval")
+	var f evalFlags
+	f.netFlags.register(fs, "densenet10")
+	f.register(fs)
+	if _, err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	f.given = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
+	if err := f.check(); err != nil {
+		return err
+	}
+	if f.gpu != "" {
+		fmt.Fprintf(stderr, "note: --gpu %s ignored: odin runs on the CPU with %d workers\n", f.gpu, f.workers)
+	}
+	m, known, err := f.load()
+	if err != nil {
+		return err
+	}
+	ev, err := f.setup(ctx, m, known, stderr)
+	if err != nil {
+		return err
+	}
+	bar := map[string]*progress.Bar{}
+	ev.Progress = func(set string, done, total int) {
+		if bar[set] == nil {
+			bar[set] = progress.New(stderr, set, total, f.quiet)
+		}
+		bar[set].Set(done)
+		if done == total {
+			bar[set].Finish()
+		}
+	}
+	o, err := ev.Run(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && f.scores != "" {
+			fmt.Fprintf(stderr, "scores so far kept in %s: run the same command again to resume\n", f.scores)
+		}
+		return err
+	}
+	return f.report(stdout, m, known, ev, o)
+}
+
+// setup opens the sets and prepares the evaluation.
+func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Known, stderr io.Writer) (*experiment.Eval, error) {
+	inName := f.in
+	if inName == "" {
+		inName = known.InSet
+	}
+	if inName == f.out {
+		return nil, usageError("--out_dataset %s is the in-distribution set", f.out)
+	}
+	data := datadir.Data(f.data)
+	in, err := dataset.Open(inName, dataset.Options{Data: data})
+	if err != nil {
+		return nil, err
+	}
+	opt := dataset.Options{Data: data, Cache: f.cache, Count: in.Len(), Seed: f.seed,
+		Construction: f.construction, Build: true, Workers: f.workers}
+	buildBar := (*progress.Bar)(nil)
+	opt.Progress = func(done, total int) {
+		if buildBar == nil {
+			fmt.Fprintf(stderr, "building %s (%s construction) into the cache\n", f.out, f.construction)
+			buildBar = progress.New(stderr, "build", total, f.quiet)
+		}
+		buildBar.Set(done)
+	}
+	out, err := dataset.OpenContext(ctx, f.out, opt)
+	if err != nil {
+		return nil, err
+	}
+	if buildBar != nil {
+		buildBar.Finish()
+	}
+	inR, err := f.span(in)
+	if err != nil {
+		return nil, err
+	}
+	outR, err := f.span(out)
+	if err != nil {
+		return nil, err
+	}
+	dets := []ood.Detector{ood.MSP{}, &ood.ODIN{Temperature: f.temperature, Magnitude: f.magnitude}}
+	return &experiment.Eval{
+		Scorer:    experiment.NewScorer(m, dets, f.workers, f.batch),
+		In:        inR,
+		Out:       outR,
+		ScoresDir: f.scores,
+		Identity: map[string]string{
+			"nn": f.nn, "network": m.Name, "temperature": strconv.FormatFloat(f.temperature, 'g', -1, 64),
+			"magnitude": strconv.FormatFloat(f.magnitude, 'g', -1, 64), "in_dataset": inName, "out_dataset": f.out,
+			"first": strconv.Itoa(f.first), "count": strconv.Itoa(inR.Count) + "," + strconv.Itoa(outR.Count),
+			"seed": strconv.FormatUint(f.seed, 10), "construction": f.construction,
+		},
+	}, nil
+}
+
+func (f *evalFlags) span(ds dataset.Dataset) (experiment.Range, error) {
+	if f.first >= ds.Len() {
+		return experiment.Range{}, usageError("--first %d: %s has only %d images", f.first, ds.Name(), ds.Len())
+	}
+	n := ds.Len() - f.first
+	if f.count > 0 {
+		if f.first+f.count > ds.Len() {
+			return experiment.Range{}, usageError("--first %d --count %d: %s has only %d images", f.first, f.count, ds.Name(), ds.Len())
+		}
+		n = f.count
+	}
+	return experiment.Range{Data: ds, First: f.first, Count: n}, nil
+}
+
+func (f *evalFlags) report(stdout io.Writer, m *models.Model, known models.Known, ev *experiment.Eval, o *experiment.Outcome) error {
+	inName := f.in
+	if inName == "" {
+		inName = known.InSet
+	}
+	switch {
+	case f.json:
+		obj := map[string]any{
+			"nn": f.nn, "in_dataset": inName, "out_dataset": f.out,
+			"temperature": f.temperature, "magnitude": f.magnitude,
+			"count_in": ev.In.Count, "count_out": ev.Out.Count,
+			"baseline": o.Results[0].Percent(), "odin": o.Results[1].Percent(),
+		}
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(obj)
+	case f.csv:
+		w := csv.NewWriter(stdout)
+		w.Write([]string{"nn", "in_dataset", "out_dataset", "temperature", "magnitude", "method", "count_in", "count_out", "fpr95", "det_err", "auroc", "aupr_in", "aupr_out"})
+		for i, r := range o.Results {
+			p := r.Percent()
+			row := []string{f.nn, inName, f.out, fmtF(f.temperature), fmtF(f.magnitude), experiment.Column(o.Methods[i]),
+				strconv.Itoa(ev.In.Count), strconv.Itoa(ev.Out.Count)}
+			for _, v := range []float64{p.FPR95, p.DetErr, p.AUROC, p.AUPRIn, p.AUPROut} {
+				row = append(row, fmtF(v))
+			}
+			w.Write(row)
+		}
+		w.Flush()
+		return w.Error()
+	}
+	header := [][2]string{
+		{"Neural network architecture", m.Name},
+		{"In-distribution dataset", displayName(inName)},
+		{"Out-of-distribution dataset", displayName(f.out)},
+	}
+	return metrics.WriteTable(stdout, header, []string{"Baseline", "Our Method"}, o.Results)
+}
+
+func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

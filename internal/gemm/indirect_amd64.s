@@ -1,0 +1,74 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Y0..Y11 hold the 6×16 tile (row i in Y(2i), Y(2i+1)); Y12:Y13 the current B row; Y14/Y15 the
+// broadcast A values.
+#define IFMAS \
+	VBROADCASTSS 0(AX), Y14   \
+	VFMADD231PS  Y12, Y14, Y0 \
+	VFMADD231PS  Y13, Y14, Y1 \
+	VBROADCASTSS 4(AX), Y15   \
+	VFMADD231PS  Y12, Y15, Y2 \
+	VFMADD231PS  Y13, Y15, Y3 \
+	VBROADCASTSS 8(AX), Y14   \
+	VFMADD231PS  Y12, Y14, Y4 \
+	VFMADD231PS  Y13, Y14, Y5 \
+	VBROADCASTSS 12(AX), Y15  \
+	VFMADD231PS  Y12, Y15, Y6 \
+	VFMADD231PS  Y13, Y15, Y7 \
+	VBROADCASTSS 16(AX), Y14  \
+	VFMADD231PS  Y12, Y14, Y8 \
+	VFMADD231PS  Y13, Y14, Y9 \
+	VBROADCASTSS 20(AX), Y15  \
+	VFMADD231PS  Y12, Y15, Y10 \
+	VFMADD231PS  Y13, Y15, Y11
+
+// func kernelIndirectAVX(k int, a, b *float32, off *int, t *float32)
+// t[i*16+j] = Σ_p a[p*6+i]·b[off[p]+j] for p = 0 … k−1 in order, one fused multiply-add each.
+TEXT ·kernelIndirectAVX(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ off+24(FP), SI
+	MOVQ t+32(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JEQ   store
+
+loop:
+	MOVQ    (SI), DX
+	VMOVUPS (BX)(DX*4), Y12
+	VMOVUPS 32(BX)(DX*4), Y13
+	IFMAS
+	ADDQ    $24, AX
+	ADDQ    $8, SI
+	DECQ    CX
+	JNZ     loop
+
+store:
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
+	VZEROUPPER
+	RET
