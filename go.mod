@@ -3,6 +3,6 @@ module github.com/odin-ood/odin
 go 1.26.8
 
 require (
-	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/term v0.48.0 // indirect
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )

@@ -258,8 +258,11 @@ func scalars(d *dict, meta map[string]string) {
 }
 
 // budget caps the float32 elements materialised, against tensors that repeat one storage
-// through zero strides or many names.
-type budget struct{ left int64 }
+// through zero strides or many names. It also carries the buffer raw bytes are read into.
+type budget struct {
+	left    int64
+	scratch []byte
+}
 
 // finish names and materialises the collected tensors, stripping DataParallel prefixes.
 func finish(f *File, entries []named, meta map[string]string, order binary.ByteOrder, b *budget) error {
@@ -339,9 +342,12 @@ func materialise(r *tensorRef, order binary.ByteOrder, b *budget) (*Tensor, erro
 	if st.root.read == nil {
 		return nil, fmt.Errorf("storage %q has no data in the file", clean(st.root.key))
 	}
-	raw, err := st.root.read(st.offset+r.offset*es, (last+1)*es)
+	raw, err := st.root.read(b.scratch, st.offset+r.offset*es, (last+1)*es)
 	if err != nil {
 		return nil, err
+	}
+	if cap(raw) > cap(b.scratch) {
+		b.scratch = raw
 	}
 	b.left -= n
 	data := make([]float32, n)

@@ -93,7 +93,7 @@ func FuzzPickle(f *testing.F) {
 		}
 		for _, r := range e.order {
 			n := r.nbytes
-			r.read = func(off, m int64) ([]byte, error) {
+			r.read = func(_ []byte, off, m int64) ([]byte, error) {
 				if off < 0 || m < 0 || off > n || m > n-off {
 					t.Fatalf("read of %d at %d outside %d bytes", m, off, n)
 				}

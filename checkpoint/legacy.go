@@ -104,12 +104,16 @@ func readLegacy(r io.ReaderAt, size int64) (*File, error) {
 }
 
 // sectionReader returns a storage reader for n bytes at offset start of r.
-func sectionReader(r io.ReaderAt, start, n int64) func(off, m int64) ([]byte, error) {
-	return func(off, m int64) ([]byte, error) {
+func sectionReader(r io.ReaderAt, start, n int64) storageReader {
+	return func(buf []byte, off, m int64) ([]byte, error) {
 		if off < 0 || m < 0 || off > n || m > n-off {
 			return nil, fmt.Errorf("read of %d bytes at %d outside a %d-byte storage", m, off, n)
 		}
-		b := make([]byte, m)
+		b := buf[:0]
+		if int64(cap(b)) < m {
+			b = make([]byte, m)
+		}
+		b = b[:m]
 		if err := readAt(r, b, start+off); err != nil {
 			return nil, err
 		}

@@ -29,7 +29,9 @@ type (
 	// dict is an insertion-ordered dict (dict and collections.OrderedDict alike).
 	dict struct {
 		keys, vals []any
-		index      map[any]int // scalar keys only; other keys are kept but not deduplicated
+		// index maps scalar keys to positions once the dict outgrows a linear scan; other
+		// keys are kept but never deduplicated.
+		index map[any]int
 	}
 	// object is an instance of a class that was never run: its class, the arguments NEWOBJ gave,
 	// and whatever BUILD, SETITEM(S) and APPEND(S) stored in it.
@@ -46,7 +48,11 @@ type (
 
 func (g *global) String() string { return g.module + "." + g.name }
 
-func newDict() *dict { return &dict{index: map[any]int{}} }
+func newDict() *dict { return &dict{} }
+
+// smallDict is the size up to which a dict is searched linearly: most dicts in a checkpoint
+// (hooks, a layer's parameters) are tiny, and a map each would dominate the reading time.
+const smallDict = 8
 
 // dictKey maps a Python key to a comparable Go value, so lookups behave like Python's for the
 // scalars state dicts use. ok is false for keys we keep but do not index.
@@ -67,21 +73,47 @@ func dictKey(k any) (key any, ok bool) {
 	return nil, false
 }
 
+func (d *dict) find(key any) int {
+	if d.index != nil {
+		if i, ok := d.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range d.keys {
+		if dk, ok := dictKey(k); ok && dk == key {
+			return i
+		}
+	}
+	return -1
+}
+
 func (d *dict) set(k, v any) {
-	if key, ok := dictKey(k); ok {
-		if i, dup := d.index[key]; dup {
+	key, ok := dictKey(k)
+	if ok {
+		if i := d.find(key); i >= 0 {
 			d.vals[i] = v
 			return
 		}
-		d.index[key] = len(d.keys)
 	}
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, v)
+	switch {
+	case d.index != nil && ok:
+		d.index[key] = len(d.keys) - 1
+	case d.index == nil && len(d.keys) > smallDict:
+		d.index = make(map[any]int, 2*len(d.keys))
+		for i, k := range d.keys {
+			if key, ok := dictKey(k); ok {
+				d.index[key] = i
+			}
+		}
+	}
 }
 
 func (d *dict) get(k string) (any, bool) {
-	i, ok := d.index[k]
-	if !ok {
+	i := d.find(k)
+	if i < 0 {
 		return nil, false
 	}
 	return d.vals[i], true
@@ -137,14 +169,15 @@ func (s *source) bytes(n int64) ([]byte, error) {
 	return b, nil
 }
 
+// uint reads an n-byte little-endian unsigned integer, n <= 8.
 func (s *source) uint(n int) (uint64, error) {
-	b, err := s.bytes(int64(n))
-	if err != nil {
-		return 0, err
-	}
 	var v uint64
-	for i := n - 1; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
+	for i := 0; i < n; i++ {
+		b, err := s.byte()
+		if err != nil {
+			return 0, err
+		}
+		v |= uint64(b) << (8 * i)
 	}
 	return v, nil
 }

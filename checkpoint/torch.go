@@ -16,10 +16,13 @@ type rootStorage struct {
 	key    string
 	dtype  dtype // of the first reference; the legacy format counts elements in it
 	nbytes int64
-	// read returns n bytes from byte offset off of the storage's data; the format reader sets it
-	// once it knows where the data lies.
-	read func(off, n int64) ([]byte, error)
+	// read returns n bytes from byte offset off of the storage's data, in buf if it has the
+	// capacity; the format reader sets it once it knows where the data lies.
+	read storageReader
 }
+
+// storageReader reads n bytes at offset off of a storage, in buf if its capacity allows.
+type storageReader func(buf []byte, off, n int64) ([]byte, error)
 
 // storageRef is what a storage persistent id yields: a typed window on a root storage (the whole
 // root unless it is a legacy storage view).

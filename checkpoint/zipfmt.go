@@ -92,7 +92,7 @@ func readZip(r io.ReaderAt, size int64) (*File, error) {
 
 // entryReader returns a reader for the first n bytes of a zip entry. Stored entries (torch writes
 // no others) are read in place; compressed ones are inflated once, on first use.
-func entryReader(r io.ReaderAt, size int64, f *zip.File, n int64) (func(off, m int64) ([]byte, error), error) {
+func entryReader(r io.ReaderAt, size int64, f *zip.File, n int64) (storageReader, error) {
 	if f.Method == zip.Store {
 		start, err := f.DataOffset()
 		if err != nil {
@@ -104,7 +104,7 @@ func entryReader(r io.ReaderAt, size int64, f *zip.File, n int64) (func(off, m i
 		return sectionReader(r, start, n), nil
 	}
 	var data []byte
-	return func(off, m int64) ([]byte, error) {
+	return func(_ []byte, off, m int64) ([]byte, error) {
 		if data == nil {
 			b, err := readEntry(f, n)
 			if err != nil {

@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/odin-ood/odin/internal/gemm"
+import (
+	"github.com/odin-ood/odin/internal/gemm"
+	"github.com/odin-ood/odin/internal/vec"
+)
 
 // conv is a 2-D convolution computed as matrix products: a 1×1 stride-1 convolution multiplies
 // the weights by the input directly; any other is lowered with im2col in chunks of images.
@@ -102,20 +105,10 @@ func padImage(dst, src []float32, ld, ch, h, w, pad, b int, pre *affine) {
 			clear(row[:pad])
 			clear(row[pad+w:])
 			line := in[y*w : (y+1)*w]
-			inner := row[pad : pad+w]
-			switch {
-			case pre == nil:
-				copy(inner, line)
-			case pre.relu:
-				s, t := pre.scale[c], pre.shift[c]
-				for i, v := range line {
-					inner[i] = max(v*s+t, 0)
-				}
-			default:
-				s, t := pre.scale[c], pre.shift[c]
-				for i, v := range line {
-					inner[i] = v*s + t
-				}
+			if pre == nil {
+				copy(row[pad:pad+w], line)
+			} else {
+				vec.ScaleShift(row[pad:pad+w], line, pre.scale[c], pre.shift[c], pre.relu)
 			}
 		}
 	}
@@ -262,21 +255,7 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	}
 	p := c.pre
 	for ci := range c.cin {
-		s, t := p.scale[ci], p.shift[ci]
-		g := x.tmp[ci*ldi : ci*ldi+n*hw]
-		d := gin[0][ci*ldi : ci*ldi+n*hw]
-		if p.relu {
-			v := in[0][ci*ldi : ci*ldi+n*hw]
-			for i, gv := range g {
-				if v[i]*s+t > 0 {
-					d[i] += gv * s
-				}
-			}
-		} else {
-			for i, gv := range g {
-				d[i] += gv * s
-			}
-		}
+		vec.BNGrad(gin[0][ci*ldi:ci*ldi+n*hw], x.tmp[ci*ldi:ci*ldi+n*hw], in[0][ci*ldi:ci*ldi+n*hw], p.scale[ci], p.shift[ci], p.relu)
 	}
 }
 

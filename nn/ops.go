@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/odin-ood/odin/internal/vec"
+
 // Every value of a micro-batch is stored channel-major with the images side by side:
 // element (c, image b, pixel p) of a value with plane size hw sits at c·ld + b·hw + p, where
 // ld = cap·hw and cap is the Exec's batch capacity. Only the first n images are meaningful.
@@ -23,20 +25,8 @@ type affine struct {
 
 func (a *affine) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	ld := x.cap * a.hw
-	src := in[0]
 	for c := range a.scale {
-		s, t := a.scale[c], a.shift[c]
-		row := src[c*ld : c*ld+n*a.hw]
-		dst := out[c*ld : c*ld+n*a.hw]
-		if a.relu {
-			for i, v := range row {
-				dst[i] = max(v*s+t, 0)
-			}
-		} else {
-			for i, v := range row {
-				dst[i] = v*s + t
-			}
-		}
+		vec.ScaleShift(out[c*ld:c*ld+n*a.hw], in[0][c*ld:c*ld+n*a.hw], a.scale[c], a.shift[c], a.relu)
 	}
 }
 
@@ -46,21 +36,7 @@ func (a *affine) backward(x *execCtx, n int, in [][]float32, out, gout []float32
 	}
 	ld := x.cap * a.hw
 	for c := range a.scale {
-		s := a.scale[c]
-		g := gout[c*ld : c*ld+n*a.hw]
-		dst := gin[0][c*ld : c*ld+n*a.hw]
-		if a.relu {
-			y := out[c*ld : c*ld+n*a.hw]
-			for i, v := range g {
-				if y[i] > 0 {
-					dst[i] += v * s
-				}
-			}
-		} else {
-			for i, v := range g {
-				dst[i] += v * s
-			}
-		}
+		vec.BNGrad(gin[0][c*ld:c*ld+n*a.hw], gout[c*ld:c*ld+n*a.hw], in[0][c*ld:c*ld+n*a.hw], a.scale[c], a.shift[c], a.relu)
 	}
 }
 

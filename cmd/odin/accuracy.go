@@ -18,7 +18,7 @@ func init() {
 func cmdAccuracy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("accuracy")
 	var nf netFlags
-	nf.register(fs, "densenet10")
+	nf.register(fs, "densenet10", 8)
 	first := fs.Int("first", 0, "index of the first test image")
 	count := fs.Int("count", 0, "number of test images (default: all from --first on)")
 	inSet := fs.String("in_dataset", "", "test set (default: the network's, cifar10 or cifar100)")

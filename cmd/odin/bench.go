@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +25,10 @@ func init() {
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench")
 	var nf netFlags
-	nf.register(fs, "densenet10")
-	fs.IntVar(&nf.batch, "batch", 16, "images per micro-batch on each worker")
+	nf.register(fs, "densenet10", 16)
 	n := fs.Int("n", 512, "images per measurement")
 	rounds := fs.Int("rounds", 3, "measurements of each kind, alternated; the median is printed")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -67,6 +68,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return det.Score(ctx, b, scores[lo:hi])
 		})
 		return float64(*n) / time.Since(start).Seconds(), err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var fw, od []float64
 	for range *rounds {

@@ -96,7 +96,7 @@ func displayName(set string) string {
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval")
 	var f evalFlags
-	f.netFlags.register(fs, "densenet10")
+	f.netFlags.register(fs, "densenet10", 8)
 	f.register(fs)
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err

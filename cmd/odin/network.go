@@ -15,12 +15,12 @@ type netFlags struct {
 	workers, batch int
 }
 
-func (f *netFlags) register(fs *flag.FlagSet, defaultNN string) {
+func (f *netFlags) register(fs *flag.FlagSet, defaultNN string, defaultBatch int) {
 	fs.StringVar(&f.nn, "nn", defaultNN, "network: one of "+joinNames(models.KnownNames())+", or a checkpoint file")
 	fs.StringVar(&f.arch, "arch", "", "architecture of a checkpoint file: densenet, wideresnet or resnet (default: inferred from its tensors)")
 	fs.StringVar(&f.data, "data", "", "data folder (default $ODIN_DATA, else ./data)")
 	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "worker goroutines")
-	fs.IntVar(&f.batch, "batch", 8, "images per micro-batch on each worker")
+	fs.IntVar(&f.batch, "batch", defaultBatch, "images per micro-batch on each worker")
 }
 
 func (f *netFlags) check() error {
