@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -385,14 +384,4 @@ func contiguous(shape, stride []int64) bool {
 		want *= shape[i]
 	}
 	return true
-}
-
-// sortedKeys returns m's keys in order, for formats without an order of their own.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

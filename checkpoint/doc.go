@@ -71,9 +71,12 @@
 // file size (so compressed zip entries cannot inflate beyond it); a safetensors header against
 // the file and 100 MB. The float32 elements materialised in total are capped at twice the file
 // size in bytes, against zero strides or shared storages that would multiply small data. The
-// pickle machine's stack, marks and memo grow by at most one entry per opcode read; walks of
-// the resulting values are bounded in depth and refuse cycles. Legacy storages and stored zip
-// entries are read in place, one tensor at a time.
+// pickle machine's stack, marks and memo grow by at most one entry per opcode read; the items
+// that BUILD and calls such as OrderedDict(d) copy are capped at four per byte of input, since the
+// memo lets a pickle repeat them; the walk that names tensors charges every key it visits and
+// every name byte against the file size (a module shared along many paths is named along each,
+// as state_dict() does), is at most 100 modules deep and refuses cycles. Legacy storages and
+// stored zip entries are read in place, one tensor at a time, through one reused buffer.
 //
 // # Errors
 //

@@ -217,8 +217,12 @@ func OpenContext(ctx context.Context, name string, opt Options) (Dataset, error)
 	loc, err := Locate(name, opt)
 	if errors.Is(err, ErrMissing) && opt.Build {
 		if _, ok := buildable(name); ok {
-			if _, err := BuildCache(ctx, name, opt, false); err != nil {
-				return nil, err
+			if _, berr := BuildCache(ctx, name, opt, false); berr != nil {
+				if ctx.Err() != nil {
+					return nil, berr
+				}
+				// Say where it was looked for and how to get it, then why it could not be built.
+				return nil, fmt.Errorf("%w (and it cannot be built here: %v)", err, berr)
 			}
 			loc, err = Locate(name, opt)
 		}
