@@ -35,15 +35,17 @@ func TestEvalIntegration(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	var got struct {
-		CountIn, CountOut int                `json:"count_in"`
-		Baseline, ODIN    map[string]float64 `json:"baseline"`
+		CountIn  int                `json:"count_in"`
+		CountOut int                `json:"count_out"`
+		Baseline map[string]float64 `json:"baseline"`
+		ODIN     map[string]float64 `json:"odin"`
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 		t.Fatalf("output %q: %v", stdout.String(), err)
 	}
-	json.Unmarshal(raw["baseline"], &got.Baseline)
-	json.Unmarshal(raw["odin"], &got.ODIN)
+	if got.CountIn != 500 || got.CountOut != 500 {
+		t.Errorf("counts %d + %d, want 500 + 500", got.CountIn, got.CountOut)
+	}
 	want := map[string]map[string]float64{
 		"baseline": {"fpr95": 42.6, "det_err": 12.9, "auroc": 93.258, "aupr_in": 94.7065090190973, "aupr_out": 91.81487987505564},
 		"odin":     {"fpr95": 10.6, "det_err": 7.4, "auroc": 98.124, "aupr_in": 98.23038260636656, "aupr_out": 98.12586675846448},
