@@ -24,10 +24,7 @@ func DenseNetBC100(classes int) DenseNetConfig {
 
 // denseNetFrom infers the configuration from tensor names and shapes.
 func denseNetFrom(p *params) (DenseNetConfig, error) {
-	n := 0
-	for p.has(fmt.Sprintf("block1.layer.%d.conv1.weight", n)) {
-		n++
-	}
+	n := p.count("block1.layer.%d.")
 	g, t, fc := p.shape("block1.layer.0.conv2.weight"), p.shape("trans1.conv1.weight"), p.shape("fc.weight")
 	if n == 0 || len(g) != 4 || len(t) != 4 || len(fc) != 2 || t[1] == 0 {
 		return DenseNetConfig{}, fmt.Errorf("not a DenseNet-BC: block1.layer.0, trans1 or fc missing")

@@ -25,9 +25,5 @@ func (p *params) conv(b *nn.Builder, name string, x nn.Value, out, k, stride, pa
 
 func (p *params) linear(b *nn.Builder, name string, x nn.Value, out int) nn.Value {
 	in := b.Shape(x).C
-	var bias []float32
-	if p.has(name + ".bias") {
-		bias = p.get(name+".bias", out)
-	}
-	return b.Linear(name, x, out, p.get(name+".weight", out, in), bias)
+	return b.Linear(name, x, out, p.get(name+".weight", out, in), p.get(name+".bias", out))
 }

@@ -112,11 +112,11 @@ func FromTensors(tensors map[string]*checkpoint.Tensor, arch string) (*Model, er
 // block names, and differ by DenseNet's transitions.
 func infer(p *params) string {
 	switch {
-	case p.has("trans1.conv1.weight") && p.has("block1.layer.0.conv2.weight"):
+	case p.hasPrefix("trans1."):
 		return ArchDenseNet
-	case p.has("block1.layer.0.conv1.weight") && p.has("fc.weight"):
+	case p.hasPrefix("block1.layer.0."):
 		return ArchWideResNet
-	case p.has("layer1.0.conv1.weight") && p.has("linear.weight"):
+	case p.hasPrefix("layer1.0."):
 		return ArchResNet
 	}
 	return ""

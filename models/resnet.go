@@ -16,10 +16,7 @@ type ResNetConfig struct {
 }
 
 func resNetFrom(p *params) (ResNetConfig, error) {
-	n := 0
-	for p.has(fmt.Sprintf("layer1.%d.conv1.weight", n)) {
-		n++
-	}
+	n := p.count("layer1.%d.")
 	fc := p.shape("linear.weight")
 	if n == 0 || len(fc) != 2 {
 		return ResNetConfig{}, fmt.Errorf("not a CIFAR ResNet: layer1.0 or linear missing")

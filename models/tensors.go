@@ -23,6 +23,27 @@ func newParams(m map[string]*checkpoint.Tensor) *params {
 
 func (p *params) has(name string) bool { _, ok := p.m[name]; return ok }
 
+// hasPrefix reports whether any tensor name starts with prefix.
+func (p *params) hasPrefix(prefix string) bool {
+	for name := range p.m {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// count returns how many consecutive indices i = 0, 1, … have some tensor under
+// fmt.Sprintf(format, i), so that a missing tensor inside a layer is reported as missing rather
+// than shortening the network.
+func (p *params) count(format string) int {
+	n := 0
+	for p.hasPrefix(fmt.Sprintf(format, n)) {
+		n++
+	}
+	return n
+}
+
 func (p *params) shape(name string) []int {
 	if t, ok := p.m[name]; ok {
 		return t.Shape
@@ -40,6 +61,10 @@ func (p *params) get(name string, shape ...int) []float32 {
 	p.used[name] = true
 	if !slices.Equal(t.Shape, shape) {
 		p.setErr("tensor %s has shape %v, want %v", name, t.Shape, shape)
+		return make([]float32, prod(shape))
+	}
+	if len(t.Data) != prod(shape) {
+		p.setErr("tensor %s has %d values for shape %v", name, len(t.Data), shape)
 		return make([]float32, prod(shape))
 	}
 	return t.Data

@@ -21,10 +21,7 @@ func WideResNet28x10(classes int) WideResNetConfig {
 }
 
 func wideResNetFrom(p *params) (WideResNetConfig, error) {
-	n := 0
-	for p.has(fmt.Sprintf("block1.layer.%d.conv1.weight", n)) {
-		n++
-	}
+	n := p.count("block1.layer.%d.")
 	w, fc := p.shape("block1.layer.0.conv1.weight"), p.shape("fc.weight")
 	if n == 0 || len(w) != 4 || len(fc) != 2 || w[0]%16 != 0 {
 		return WideResNetConfig{}, fmt.Errorf("not a Wide ResNet: block1.layer.0.conv1 or fc missing")

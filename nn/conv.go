@@ -26,13 +26,24 @@ type conv struct {
 	// instead of lowering it, when the lowered rows are few enough to stay in cache.
 	fwDirect, bwDirect bool
 	fwOff, bwOff       []int
+	// Winograd F(4×4, 3×3) for 3×3 stride-1 pad-1 planes that fit it, in each direction.
+	fwWino, bwWino *winograd
 }
+
+// winogradBudget is the number of floats one Winograd chunk's transformed inputs and products
+// may take: about half of Zen1's 512 KiB L2.
+const winogradBudget = 64 << 10
 
 // prepare packs the weights for both directions.
 func (c *conv) prepare() {
 	k := c.cin * c.kh * c.kw
 	c.pointwise = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
-	c.fw = gemm.Pack(c.cout, k, c.w, k)
+	wino := c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad == 1 && winogradFits(c.in.H, c.in.W)
+	if wino {
+		c.fwWino = newWinograd(c.cin, c.cout, c.in.H, c.in.W, c.w, winogradBudget)
+	} else {
+		c.fw = gemm.Pack(c.cout, k, c.w, k)
+	}
 	c.flipped = !c.pointwise && c.stride == 1 && c.kh == c.kw && c.out.H == c.in.H && c.out.W == c.in.W &&
 		c.kh-1-c.pad >= 0 && c.kw-1-c.pad >= 0
 	t := make([]float32, len(c.w))
@@ -47,7 +58,11 @@ func (c *conv) prepare() {
 				}
 			}
 		}
-		c.bw = gemm.Pack(c.cin, c.cout*c.kh*c.kw, t, c.cout*c.kh*c.kw)
+		if wino {
+			c.bwWino = newWinograd(c.cout, c.cin, c.out.H, c.out.W, t, winogradBudget)
+		} else {
+			c.bw = gemm.Pack(c.cin, c.cout*c.kh*c.kw, t, c.cout*c.kh*c.kw)
+		}
 	} else {
 		for co := range c.cout {
 			for r := range k {
@@ -60,11 +75,11 @@ func (c *conv) prepare() {
 		c.preRowOp = &gemm.RowOp{Scale: c.pre.scale, Shift: c.pre.shift, ReLU: c.pre.relu}
 	}
 	const directRows = 640
-	if !c.pointwise && c.stride == 1 && k <= directRows {
+	if !c.pointwise && c.fwWino == nil && c.stride == 1 && k <= directRows {
 		c.fwDirect = true
 		c.fwOff = tapOffsets(c.cin, c.in.H, c.in.W, c.kh, c.kw, c.pad)
 	}
-	if c.flipped && c.cout*c.kh*c.kw <= directRows {
+	if c.flipped && c.bwWino == nil && c.cout*c.kh*c.kw <= directRows {
 		c.bwDirect = true
 		c.bwOff = tapOffsets(c.cout, c.out.H, c.out.W, c.kh, c.kw, c.kh-1-c.pad)
 	}
@@ -149,12 +164,19 @@ func chunk(rows, colsPerImage, cap int) int {
 // scratch returns the col and tmp sizes this layer needs at batch capacity cap.
 func (c *conv) scratch(cap int) (col, tmp int) {
 	ohw, hw := c.out.H*c.out.W, c.in.H*c.in.W
-	if !c.pointwise {
+	if !c.pointwise && ((!c.fwDirect && c.fwWino == nil) || !c.flipped) {
+		// The lowered forward product and the transposed backward one.
 		rows := c.cin * c.kh * c.kw
 		col = rows * chunk(rows, ohw, cap) * ohw
-		if c.flipped {
-			rows = c.cout * c.kh * c.kw
-			col = max(col, rows*chunk(rows, hw, cap)*hw)
+	}
+	if c.flipped && !c.bwDirect && c.bwWino == nil {
+		rows := c.cout * c.kh * c.kw
+		col = max(col, rows*chunk(rows, hw, cap)*hw)
+	}
+	for _, wg := range []*winograd{c.fwWino, c.bwWino} {
+		if wg != nil {
+			v, _, _ := wg.scratch(cap)
+			col = max(col, v)
 		}
 	}
 	if c.pre != nil {
@@ -163,11 +185,18 @@ func (c *conv) scratch(cap int) (col, tmp int) {
 	return col, tmp
 }
 
-// directScratch returns the padded-copy and tile sizes of the direct paths.
-func (c *conv) directScratch() (pad, tile int) {
+// directScratch returns the padded-copy and tile sizes of the direct paths, and the phase-plane
+// and product sizes of the Winograd ones.
+func (c *conv) directScratch(cap int) (pad, tile int) {
+	for _, wg := range []*winograd{c.fwWino, c.bwWino} {
+		if wg != nil {
+			_, m, p := wg.scratch(cap)
+			pad, tile = max(pad, p), max(tile, m)
+		}
+	}
 	if c.fwDirect {
-		pad = padSize(c.cin, c.in.H, c.in.W, c.kh, c.pad)
-		tile = c.cout * c.out.H * (c.in.W + 2*c.pad)
+		pad = max(pad, padSize(c.cin, c.in.H, c.in.W, c.kh, c.pad))
+		tile = max(tile, c.cout*c.out.H*(c.in.W+2*c.pad))
 	}
 	if c.bwDirect {
 		p := c.kh - 1 - c.pad
@@ -183,6 +212,8 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	switch {
 	case c.pointwise:
 		c.fw.Mul(out, ldo, in[0], ldi, n*hw, c.preRowOp, false, x.ws)
+	case c.fwWino != nil:
+		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false)
 	case c.fwDirect:
 		for b := range n {
 			x.direct(c.fw, c.fwOff, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.pad, b, c.pre, out, ldo, c.out.H, c.out.W, false)
@@ -222,6 +253,8 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	switch {
 	case c.pointwise:
 		c.bw.Mul(dst, ldi, gout, ldo, n*hw, nil, acc, x.ws)
+	case c.bwWino != nil:
+		c.bwWino.run(x, n, gout, ldo, nil, dst, ldi, acc)
 	case c.bwDirect:
 		for b := range n {
 			x.direct(c.bw, c.bwOff, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kh-1-c.pad, b, nil, dst, ldi, c.in.H, c.in.W, acc)

@@ -3,6 +3,7 @@ package ood
 import (
 	"fmt"
 
+	"github.com/odin-ood/odin/internal/gemm"
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/nn"
 )
@@ -26,6 +27,11 @@ type Batch struct {
 	clean bool
 	// Scratch for detectors that perturb the input.
 	grad, pert, perturbed, logits2 []float32
+	// Named scratch of other detectors (see f32 and f64), and a GEMM workspace, kept between
+	// micro-batches so that scoring allocates nothing in the steady state.
+	s32 map[string][]float32
+	s64 map[string][]float64
+	ws  *gemm.Workspace
 }
 
 // NewBatch makes a Batch for an Exec of the model's graph.
@@ -93,6 +99,63 @@ func (b *Batch) ForwardPerturbed(x []float32) ([]float32, error) {
 
 // Classes is the number of logits per image.
 func (b *Batch) Classes() int { return b.Model.Classes() }
+
+// Dim is the number of penultimate features per image, 0 if the network has no "features" tap.
+func (b *Batch) Dim() int {
+	return featureDim(b.Model)
+}
+
+// featureDim is the size of the model's "features" tap, 0 if it has none.
+func featureDim(m *models.Model) int {
+	s, ok := m.Graph.Taps()["features"]
+	if !ok {
+		return 0
+	}
+	return s.Size()
+}
+
+// features returns the batch's penultimate features, or an error naming the detector if the
+// network has none.
+func (b *Batch) features(method string) ([]float32, int, error) {
+	d := b.Dim()
+	if d == 0 || len(b.Features) < b.N*d {
+		return nil, 0, fmt.Errorf("%s: network %s has no \"features\" tap", method, b.Model.Name)
+	}
+	return b.Features, d, nil
+}
+
+// f32 returns this batch's scratch buffer called key, grown to n values. Its contents are
+// whatever the last user left.
+func (b *Batch) f32(key string, n int) []float32 {
+	if b.s32 == nil {
+		b.s32 = map[string][]float32{}
+	}
+	s := grow(b.s32[key], n)
+	b.s32[key] = s
+	return s
+}
+
+// f64 is f32 for float64 buffers.
+func (b *Batch) f64(key string, n int) []float64 {
+	if b.s64 == nil {
+		b.s64 = map[string][]float64{}
+	}
+	s := b.s64[key]
+	if cap(s) < n {
+		s = make([]float64, n)
+	}
+	s = s[:n]
+	b.s64[key] = s
+	return s
+}
+
+// workspace is the batch's GEMM workspace.
+func (b *Batch) workspace() *gemm.Workspace {
+	if b.ws == nil {
+		b.ws = gemm.NewWorkspace()
+	}
+	return b.ws
+}
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {

@@ -15,6 +15,19 @@ type Detector interface {
 	Score(ctx context.Context, b *Batch, dst []float64) error
 }
 
+// Fitted is a Detector that scores with statistics of in-distribution training images, such as
+// class means or a bank of training features. Its statistics are computed once by Fit, saved in
+// a Stats file, and handed to later runs by Use; Score fails until one of the two has run.
+type Fitted interface {
+	Detector
+	// Fit computes the statistics from the features of training images, keeps them for Score,
+	// and records them in s under names starting with the detector's statistics prefix.
+	Fit(ctx context.Context, train *Train, s *Stats) error
+	// Use takes the statistics recorded in s. It fails, naming what is missing, if s holds
+	// none for this detector or holds them with shapes that do not fit s's network.
+	Use(s *Stats) error
+}
+
 // Param is a named hyperparameter of a detector.
 type Param struct {
 	Name  string

@@ -39,3 +39,16 @@ func logSumExp(f []float32, T float64) float64 {
 	}
 	return m + T*math.Log(s)
 }
+
+// logSumExp64 returns log Σ exp(f_j), computed stably.
+func logSumExp64(f []float64) float64 {
+	m := f[0]
+	for _, v := range f[1:] {
+		m = max(m, v)
+	}
+	var s float64
+	for _, v := range f {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
+}

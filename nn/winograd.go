@@ -1,0 +1,168 @@
+package nn
+
+import (
+	"github.com/odin-ood/odin/internal/gemm"
+	"github.com/odin-ood/odin/internal/vec"
+)
+
+// winograd computes a 3×3 convolution with stride 1 and padding 1 by Winograd's minimal
+// filtering F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+// 2016): each 4×4 block of output pixels (a tile) is Aᵀ[Σ_ci U_ci ⊙ V_ci]A, where
+// V_ci = Bᵀ d B transforms the 6×6 input patch of channel ci and U = G g Gᵀ the kernel. For
+// each of the 36 transform-domain elements ξ the sum over input channels is one matrix
+// product U_ξ (cout × cin) · V_ξ (cin × tiles), which takes 36 multiplies per tile and channel
+// pair where the direct convolution takes 144, at the price of the transforms and of rounding
+// errors a few times larger (the transforms' coefficients reach 8 and 1/24).
+//
+// The input is split into 16 phase planes (pixel (y, x) of the padded plane goes to plane
+// (y mod 4, x mod 4) at (y/4, x/4)), so that the same element of consecutive tiles is
+// consecutive in memory and the transforms run four tiles per vector. Every tile's arithmetic
+// depends on its own pixels only, and every product column on its own tile, so results do not
+// depend on which images share a chunk.
+type winograd struct {
+	cin, cout int
+	h, w      int // plane; h is a multiple of 4 and w of 16 (whole groups of four tiles)
+	th, tw    int // tiles down and across
+	pw, ps    int // phase plane row and plane strides
+	off       [36]int
+	u         [36]*gemm.Packed // cout × cin each
+	rows      int              // tile rows per chunk
+}
+
+// winogradFits reports whether a stride-1 pad-1 3×3 convolution of h×w planes can run here.
+func winogradFits(h, w int) bool { return h > 0 && h%4 == 0 && w > 0 && w%16 == 0 }
+
+// newWinograd transforms and packs the kernel k (cout × cin × 3 × 3). budget is the number of
+// floats that one chunk's transformed inputs and products may take.
+func newWinograd(cin, cout, h, w int, k []float32, budget int) *winograd {
+	wg := &winograd{cin: cin, cout: cout, h: h, w: w, th: h / 4, tw: w / 4}
+	wg.pw = wg.tw + 1
+	wg.ps = (wg.th + 1) * wg.pw
+	for i := range 6 {
+		for j := range 6 {
+			wg.off[6*i+j] = ((i%4)*4+j%4)*wg.ps + (i/4)*wg.pw + j/4
+		}
+	}
+	g := [6][3]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}
+	u := make([]float32, 36*cout*cin)
+	for co := range cout {
+		for ci := range cin {
+			kk := k[(co*cin+ci)*9 : (co*cin+ci+1)*9]
+			// gk = G·k, then U = gk·Gᵀ, in float64 so each element rounds once.
+			var gk [6][3]float64
+			for a := range 6 {
+				for j := range 3 {
+					for i := range 3 {
+						gk[a][j] += g[a][i] * float64(kk[i*3+j])
+					}
+				}
+			}
+			for a := range 6 {
+				for b := range 6 {
+					var s float64
+					for j := range 3 {
+						s += gk[a][j] * g[b][j]
+					}
+					u[((6*a+b)*cout+co)*cin+ci] = float32(s)
+				}
+			}
+		}
+	}
+	for xi := range 36 {
+		wg.u[xi] = gemm.Pack(cout, cin, u[xi*cout*cin:], cin)
+	}
+	// Chunks of whole tile rows, as many as the budget allows but a multiple of 16 tiles (the
+	// product's panel width) and at least 64 tiles, so that the products are not too thin.
+	per := 36 * (cin + cout) * wg.tw
+	step := 1
+	for step*wg.tw%16 != 0 && step < 16 {
+		step++
+	}
+	wg.rows = max(budget/per/step, (64/wg.tw+step-1)/step, 1) * step
+	return wg
+}
+
+// strides returns the row stride of a chunk of tiles tiles and the strides between the
+// transform-domain elements of its inputs and of its products. The latter are made an odd
+// number of cache lines so that the 36 rows a transform touches fall in different cache sets.
+func (wg *winograd) strides(tiles int) (ld, vs, ms int) {
+	odd := func(n int) int {
+		n = (n + 15) &^ 15
+		if n/16%2 == 0 {
+			n += 16
+		}
+		return n
+	}
+	ld = tiles
+	return ld, odd(wg.cin * ld), odd(wg.cout * ld)
+}
+
+// scratch returns the sizes of the transformed inputs, the products and the phase planes.
+func (wg *winograd) scratch(cap int) (v, m, p int) {
+	_, vs, ms := wg.strides(min(wg.rows, cap*wg.th) * wg.tw)
+	return 36 * vs, 36 * ms, 16 * wg.ps
+}
+
+// run convolves images 0…n−1 of src (cin channels, channel stride lds) into dst (cout channels,
+// channel stride ldd), adding to dst when acc. With pre the input is normalised (and rectified)
+// as it is read, the padding staying zero.
+func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, dst []float32, ldd int, acc bool) {
+	hw := wg.h * wg.w
+	total := n * wg.th
+	groups := wg.tw / 4
+	for r0 := 0; r0 < total; r0 += wg.rows {
+		r1 := min(total, r0+wg.rows)
+		tiles := (r1 - r0) * wg.tw
+		ld, vs, ms := wg.strides(tiles)
+		v, m := x.col[:36*vs], x.tile[:36*ms]
+		for c := range wg.cin {
+			var s, t float32 = 1, 0
+			relu := false
+			if pre != nil {
+				s, t, relu = pre.scale[c], pre.shift[c], pre.relu
+			}
+			for r := r0; r < r1; {
+				b, ty0 := r/wg.th, r%wg.th
+				ty1 := min(wg.th, ty0+r1-r)
+				wg.phases(x.pad, src[c*lds+b*hw:c*lds+(b+1)*hw], ty0, ty1, s, t, relu)
+				for ty := ty0; ty < ty1; ty++ {
+					col := (r + ty - ty0 - r0) * wg.tw
+					vec.WinogradIn4(v[c*ld+col:], vs, x.pad[ty*wg.pw:], &wg.off, groups)
+				}
+				r += ty1 - ty0
+			}
+		}
+		for xi, u := range wg.u {
+			u.Mul(m[xi*ms:], ld, v[xi*vs:], ld, tiles, nil, false, x.ws)
+		}
+		for co := range wg.cout {
+			for r := r0; r < r1; r++ {
+				b, ty := r/wg.th, r%wg.th
+				vec.WinogradOut4(dst[co*ldd+b*hw+4*ty*wg.w:], wg.w, m[co*ld+(r-r0)*wg.tw:], ms, groups, acc)
+			}
+		}
+	}
+}
+
+// phases writes the padded rows that tile rows ty0…ty1−1 read, 4·ty0 … 4·ty1+1, of one plane
+// into the phase planes p, applying x·s + t (and ReLU) to the pixels but not the padding.
+func (wg *winograd) phases(p, plane []float32, ty0, ty1 int, s, t float32, relu bool) {
+	pw, ps, w := wg.pw, wg.ps, wg.w
+	for yp := 4 * ty0; yp < 4*ty1+2; yp++ {
+		base := (yp%4)*4*ps + yp/4*pw
+		d0, d1, d2, d3 := p[base:base+pw], p[base+ps:base+ps+pw], p[base+2*ps:base+2*ps+pw], p[base+3*ps:base+3*ps+pw]
+		if yp == 0 || yp == wg.h+1 {
+			clear(d0)
+			clear(d1)
+			clear(d2)
+			clear(d3)
+			continue
+		}
+		// Padded column x+1 holds pixel x: phase (x+1) mod 4, index (x+1)/4.
+		y := yp - 1
+		vec.SplitPhases4(d1, d2, d3, d0[1:], plane[y*w:(y+1)*w], s, t, relu)
+		d0[0] = 0
+		d1[pw-1] = 0
+	}
+}
