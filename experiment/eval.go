@@ -2,6 +2,8 @@ package experiment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,7 +35,13 @@ type Eval struct {
 	// Identity describes the run (network, parameters, sets); resuming from scores made with
 	// another identity is refused.
 	Identity map[string]string
-	Metrics  metrics.Options
+	// InCache, if not empty and ScoresDir is empty, keeps the in-distribution scores alone in
+	// InCache/in.csv, identified by InIdentity (network, parameters and in-distribution range but
+	// not the OOD set), so that evaluations against several OOD sets score the in-distribution
+	// images once.
+	InCache    string
+	InIdentity map[string]string
+	Metrics    metrics.Options
 	// Progress, if set, is told how many images of which set ("in" or "out") are done.
 	Progress func(set string, done, total int)
 }
@@ -57,14 +65,17 @@ func (ev *Eval) Run(ctx context.Context) (*Outcome, error) {
 		o.Methods = append(o.Methods, d.Name())
 	}
 	var inPath, outPath string
-	if ev.ScoresDir != "" {
-		if err := os.MkdirAll(ev.ScoresDir, 0o755); err != nil {
-			return nil, fmt.Errorf("scores folder: %w", err)
-		}
-		if err := checkIdentity(filepath.Join(ev.ScoresDir, "run.json"), ev.Identity); err != nil {
+	switch {
+	case ev.ScoresDir != "":
+		if err := prepare(ev.ScoresDir, ev.Identity); err != nil {
 			return nil, err
 		}
 		inPath, outPath = filepath.Join(ev.ScoresDir, "in.csv"), filepath.Join(ev.ScoresDir, "out.csv")
+	case ev.InCache != "":
+		if err := prepare(ev.InCache, ev.InIdentity); err != nil {
+			return nil, err
+		}
+		inPath = filepath.Join(ev.InCache, "in.csv")
 	}
 	var err error
 	var n int
@@ -162,6 +173,23 @@ func readPrefix(path string, first, count, columns int) ([][]float64, error) {
 		out[d] = slices.Clone(f.Values[d])
 	}
 	return out, nil
+}
+
+// prepare makes a scores folder and checks or records its identity.
+func prepare(dir string, id map[string]string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("scores folder: %w", err)
+	}
+	return checkIdentity(filepath.Join(dir, "run.json"), id)
+}
+
+// IdentityDir names a folder for scores of the given identity: a hash of its sorted entries.
+func IdentityDir(id map[string]string) string {
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(id)) {
+		fmt.Fprintf(h, "%s=%s\n", k, id[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // checkIdentity writes the run's identity, or checks it against the one already there.

@@ -82,3 +82,32 @@ func TestResumeGivesIdenticalFiles(t *testing.T) {
 		t.Errorf("resuming with another magnitude: %v", err)
 	}
 }
+
+// TestScoresDeterministic: baseline and ODIN scores are bit-identical for any worker count and
+// micro-batch size.
+func TestScoresDeterministic(t *testing.T) {
+	m, err := models.Load(filepath.Join("..", "models", "testdata", "densenet-22-4.pth"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := dataset.Uniform(37, 3)
+	var first [][]float64
+	for _, wb := range [][2]int{{1, 8}, {2, 8}, {2, 3}, {1, 37}} {
+		dets := []ood.Detector{ood.MSP{}, &ood.ODIN{Temperature: 1000, Magnitude: 0.0014}}
+		s, err := NewScorer(m, dets, wb[0], wb[1]).Score(context.Background(), ds, 0, 37, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = s
+			continue
+		}
+		for d := range s {
+			for i := range s[d] {
+				if s[d][i] != first[d][i] {
+					t.Fatalf("workers %d batch %d: %s score of image %d is %v, with 1 worker %v", wb[0], wb[1], dets[d].Name(), i, s[d][i], first[d][i])
+				}
+			}
+		}
+	}
+}

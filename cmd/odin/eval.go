@@ -7,7 +7,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/odin-ood/odin/internal/gemm"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -32,7 +35,7 @@ type evalFlags struct {
 	first, count                         int
 	seed                                 uint64
 	gpu                                  string
-	json, csv, quiet                     bool
+	json, csv, quiet, fresh              bool
 	given                                map[string]bool // flags set explicitly
 }
 
@@ -57,6 +60,7 @@ func (f *evalFlags) register(fs interface {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
 	fs.BoolVar(&f.csv, "csv", false, "print CSV instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.fresh, "fresh", false, "score the in-distribution set again instead of reusing its scores from the cache")
 }
 
 func (f *evalFlags) check() error {
@@ -177,11 +181,24 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 		return nil, err
 	}
 	dets := []ood.Detector{ood.MSP{}, &ood.ODIN{Temperature: f.temperature, Magnitude: f.magnitude}}
+	// The in-distribution scores depend on the network, the parameters and the range only, so
+	// they are kept in the cache and reused by evaluations against other OOD sets.
+	inID := map[string]string{
+		"network": m.Name, "checkpoint": fileIdentity(f.path), "kernel": gemm.Kernel(),
+		"temperature": fmtF(f.temperature), "magnitude": fmtF(f.magnitude), "methods": "msp,odin",
+		"in_dataset": inName, "first": strconv.Itoa(inR.First), "count": strconv.Itoa(inR.Count),
+	}
+	inCache := ""
+	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
+		inCache = filepath.Join(cache, "scores", experiment.IdentityDir(inID))
+	}
 	return &experiment.Eval{
-		Scorer:    experiment.NewScorer(m, dets, f.workers, f.batch),
-		In:        inR,
-		Out:       outR,
-		ScoresDir: f.scores,
+		InCache:    inCache,
+		InIdentity: inID,
+		Scorer:     experiment.NewScorer(m, dets, f.workers, f.batch),
+		In:         inR,
+		Out:        outR,
+		ScoresDir:  f.scores,
 		Identity: map[string]string{
 			"nn": f.nn, "network": m.Name, "temperature": strconv.FormatFloat(f.temperature, 'g', -1, 64),
 			"magnitude": strconv.FormatFloat(f.magnitude, 'g', -1, 64), "in_dataset": inName, "out_dataset": f.out,
@@ -244,3 +261,13 @@ func (f *evalFlags) report(stdout io.Writer, m *models.Model, known models.Known
 }
 
 func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// fileIdentity stands for a file's contents in a cache key: its absolute path, size and time.
+func fileIdentity(path string) string {
+	abs, _ := filepath.Abs(path)
+	st, err := os.Stat(path)
+	if err != nil {
+		return abs
+	}
+	return fmt.Sprintf("%s:%d:%d", abs, st.Size(), st.ModTime().UnixNano())
+}

@@ -12,6 +12,7 @@ import (
 // netFlags are the flags every command that runs a network shares.
 type netFlags struct {
 	nn, arch, data string
+	path           string // the checkpoint file, once load has resolved --nn
 	workers, batch int
 }
 
@@ -58,6 +59,7 @@ func (f *netFlags) load() (*models.Model, models.Known, error) {
 			return nil, known, fmt.Errorf("%s has %d classes: pass --in_dataset", f.nn, m.Classes())
 		}
 	}
+	f.path = path
 	return m, known, nil
 }
 
