@@ -41,6 +41,10 @@ type Eval struct {
 	// images once.
 	InCache    string
 	InIdentity map[string]string
+	// OutCache and OutIdentity do the same for the OOD scores (identified by the network,
+	// parameters and OOD range), so that a repeated evaluation reads them back.
+	OutCache    string
+	OutIdentity map[string]string
 	Metrics    metrics.Options
 	// Progress, if set, is told how many images of which set ("in" or "out") are done.
 	Progress func(set string, done, total int)
@@ -71,11 +75,19 @@ func (ev *Eval) Run(ctx context.Context) (*Outcome, error) {
 			return nil, err
 		}
 		inPath, outPath = filepath.Join(ev.ScoresDir, "in.csv"), filepath.Join(ev.ScoresDir, "out.csv")
-	case ev.InCache != "":
-		if err := prepare(ev.InCache, ev.InIdentity); err != nil {
-			return nil, err
+	default:
+		if ev.InCache != "" {
+			if err := prepare(ev.InCache, ev.InIdentity); err != nil {
+				return nil, err
+			}
+			inPath = filepath.Join(ev.InCache, "in.csv")
 		}
-		inPath = filepath.Join(ev.InCache, "in.csv")
+		if ev.OutCache != "" {
+			if err := prepare(ev.OutCache, ev.OutIdentity); err != nil {
+				return nil, err
+			}
+			outPath = filepath.Join(ev.OutCache, "out.csv")
+		}
 	}
 	var err error
 	var n int

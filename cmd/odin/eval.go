@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/odin-ood/odin/internal/gemm"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,7 +61,7 @@ func (f *evalFlags) register(fs interface {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
 	fs.BoolVar(&f.csv, "csv", false, "print CSV instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
-	fs.BoolVar(&f.fresh, "fresh", false, "score the in-distribution set again instead of reusing its scores from the cache")
+	fs.BoolVar(&f.fresh, "fresh", false, "score again instead of reusing scores kept in the cache by an earlier run")
 }
 
 func (f *evalFlags) check() error {
@@ -121,16 +122,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	bar := map[string]*progress.Bar{}
-	ev.Progress = func(set string, done, total int) {
-		if bar[set] == nil {
-			bar[set] = progress.New(stderr, set, total, f.quiet)
-		}
-		bar[set].Set(done)
-		if done == total {
-			bar[set].Finish()
-		}
-	}
+	ev.Progress = progressBars(stderr, f.quiet)
 	o, err := ev.Run(ctx)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && f.scores != "" {
@@ -188,17 +180,25 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 		"temperature": fmtF(f.temperature), "magnitude": fmtF(f.magnitude), "methods": "msp,odin",
 		"in_dataset": inName, "first": strconv.Itoa(inR.First), "count": strconv.Itoa(inR.Count),
 	}
-	inCache := ""
+	outID := maps.Clone(inID)
+	delete(outID, "in_dataset")
+	outID["out_dataset"], outID["construction"], outID["seed"] = f.out, f.construction, strconv.FormatUint(f.seed, 10)
+	outID["first"], outID["count"] = strconv.Itoa(outR.First), strconv.Itoa(outR.Count)
+	outID["dataset"] = out.Name() // tells a seed archive from a built copy, and names folders
+	var inCache, outCache string
 	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
 		inCache = filepath.Join(cache, "scores", experiment.IdentityDir(inID))
+		outCache = filepath.Join(cache, "scores", experiment.IdentityDir(outID))
 	}
 	return &experiment.Eval{
-		InCache:    inCache,
-		InIdentity: inID,
-		Scorer:     experiment.NewScorer(m, dets, f.workers, f.batch),
-		In:         inR,
-		Out:        outR,
-		ScoresDir:  f.scores,
+		InCache:     inCache,
+		InIdentity:  inID,
+		OutCache:    outCache,
+		OutIdentity: outID,
+		Scorer:      experiment.NewScorer(m, dets, f.workers, f.batch),
+		In:          inR,
+		Out:         outR,
+		ScoresDir:   f.scores,
 		Identity: map[string]string{
 			"nn": f.nn, "network": m.Name, "temperature": strconv.FormatFloat(f.temperature, 'g', -1, 64),
 			"magnitude": strconv.FormatFloat(f.magnitude, 'g', -1, 64), "in_dataset": inName, "out_dataset": f.out,
@@ -270,4 +270,18 @@ func fileIdentity(path string) string {
 		return abs
 	}
 	return fmt.Sprintf("%s:%d:%d", abs, st.Size(), st.ModTime().UnixNano())
+}
+
+// progressBars draws one bar per set ("in", "out") of an evaluation.
+func progressBars(stderr io.Writer, quiet bool) func(set string, done, total int) {
+	bar := map[string]*progress.Bar{}
+	return func(set string, done, total int) {
+		if bar[set] == nil {
+			bar[set] = progress.New(stderr, set, total, quiet)
+		}
+		bar[set].Set(done)
+		if done == total {
+			bar[set].Finish()
+		}
+	}
 }
