@@ -45,7 +45,7 @@ type Eval struct {
 	// parameters and OOD range), so that a repeated evaluation reads them back.
 	OutCache    string
 	OutIdentity map[string]string
-	Metrics    metrics.Options
+	Metrics     metrics.Options
 	// Progress, if set, is told how many images of which set ("in" or "out") are done.
 	Progress func(set string, done, total int)
 }
