@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/odin-ood/odin/dataset"
@@ -15,6 +18,7 @@ import (
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/nn"
 	"github.com/odin-ood/odin/ood"
+	"github.com/odin-ood/odin/scorefile"
 )
 
 // Grid is the set of ODIN parameters a search tries: every temperature with every magnitude.
@@ -134,6 +138,8 @@ type GridScores struct {
 	// Forward and Backward count the image passes run. A perturbed copy is passed forward once
 	// for all temperatures whose gradient has the same signs on that image.
 	Forward, Backward int
+	// Resumed counts the images read back from a score file instead of scored.
+	Resumed int
 }
 
 // GridScorer scores images at every cell of a grid, doing each piece of work once: per image one
@@ -186,6 +192,26 @@ func (s *GridScorer) Passes(count int) int {
 // Score scores images first … first+count−1 of ds. progress (if not nil) is told the passes done
 // out of Passes(count), from one goroutine at a time.
 func (s *GridScorer) Score(ctx context.Context, ds dataset.Dataset, first, count int, progress func(done, total int)) (*GridScores, error) {
+	return s.ScoreFile(ctx, ds, first, count, "", progress)
+}
+
+// Columns names the columns of ScoreFile's score file: baseline, then one per cell in grid
+// order, "T<temperature>_e<magnitude>".
+func (s *GridScorer) Columns() []string {
+	cols := []string{"baseline"}
+	for c := range s.Grid.Len() {
+		T, e := s.Grid.Cell(c)
+		cols = append(cols, "T"+strconv.FormatFloat(T, 'g', -1, 64)+"_e"+strconv.FormatFloat(e, 'g', -1, 64))
+	}
+	return cols
+}
+
+// ScoreFile is Score keeping the scores in a score file (package scorefile, with Columns) at
+// path, if path is not empty: the images the file already holds are read back instead of scored,
+// and each micro-batch's rows are written and flushed as soon as it is done, so an interrupted
+// run loses at most the micro-batches in progress. The file must hold scores of this network and
+// grid; its header guards the grid, the caller the rest (see Tuner.CacheDir).
+func (s *GridScorer) ScoreFile(ctx context.Context, ds dataset.Dataset, first, count int, path string, progress func(done, total int)) (*GridScores, error) {
 	if first < 0 || count < 1 || first+count > ds.Len() {
 		return nil, fmt.Errorf("%s: images %d to %d requested, the set has %d", ds.Name(), first, first+count-1, ds.Len())
 	}
@@ -193,6 +219,26 @@ func (s *GridScorer) Score(ctx context.Context, ds dataset.Dataset, first, count
 		Baseline: make([]float64, count)}
 	for c := range out.Cells {
 		out.Cells[c] = make([]float64, count)
+	}
+	todo := make([]int, count) // positions i of images first+i still to score
+	for i := range todo {
+		todo[i] = i
+	}
+	var sink *scorefile.Writer
+	if path != "" {
+		var err error
+		if sink, err = scorefile.Append(path, s.Columns()); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if sink != nil {
+				sink.Close() // after an error, which is the one to report
+			}
+		}()
+		if todo, err = out.readBack(path, todo); err != nil {
+			return nil, err
+		}
+		out.Resumed = count - len(todo)
 	}
 	var mu sync.Mutex
 	done, total := 0, s.Passes(count)
@@ -205,18 +251,40 @@ func (s *GridScorer) Score(ctx context.Context, ds dataset.Dataset, first, count
 		done += n
 		progress(done, total)
 	}
+	if out.Resumed > 0 {
+		report(s.Passes(out.Resumed))
+	}
 	for _, w := range s.work {
 		if w != nil {
 			w.fwd, w.bw = 0, 0
 		}
 	}
-	err := s.pool.Run(ctx, count, func(e *nn.Exec, worker, lo, hi int) error {
+	row := make([]float64, 1+s.Grid.Len())
+	err := s.pool.Run(ctx, len(todo), func(e *nn.Exec, worker, lo, hi int) error {
 		w := s.work[worker]
 		if w == nil {
 			w = s.newWork(e)
 			s.work[worker] = w
 		}
-		return s.microBatch(ctx, w, ds, first, lo, hi, out, report)
+		pos := todo[lo:hi]
+		if err := s.microBatch(ctx, w, ds, first, pos, out, report); err != nil {
+			return err
+		}
+		if sink == nil {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range pos {
+			row[0] = out.Baseline[p]
+			for c := range out.Cells {
+				row[1+c] = out.Cells[c][p]
+			}
+			if err := sink.Write(first+p, row); err != nil {
+				return err
+			}
+		}
+		return sink.Flush()
 	})
 	for _, w := range s.work {
 		if w != nil {
@@ -227,7 +295,41 @@ func (s *GridScorer) Score(ctx context.Context, ds dataset.Dataset, first, count
 	if err != nil {
 		return nil, err
 	}
+	if sink != nil {
+		err, sink = sink.Close(), nil
+		if err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// readBack fills in the scores the file at path holds and returns the positions of todo it does
+// not hold.
+func (out *GridScores) readBack(path string, todo []int) ([]int, error) {
+	f, err := scorefile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	known := make([]bool, out.Count)
+	for r, idx := range f.Index {
+		p := idx - out.First
+		if p < 0 || p >= out.Count {
+			return nil, fmt.Errorf("scores %s: image %d is not among images %d to %d of this run; use another cache folder", path, idx, out.First, out.First+out.Count-1)
+		}
+		known[p] = true
+		out.Baseline[p] = f.Values[0][r]
+		for c := range out.Cells {
+			out.Cells[c][p] = f.Values[1+c][r]
+		}
+	}
+	rest := todo[:0]
+	for _, p := range todo {
+		if !known[p] {
+			rest = append(rest, p)
+		}
+	}
+	return rest, nil
 }
 
 func (s *GridScorer) newWork(e *nn.Exec) *gridWork {
@@ -240,16 +342,16 @@ func (s *GridScorer) newWork(e *nn.Exec) *gridWork {
 	return w
 }
 
-// microBatch scores images first+lo … first+hi−1 into out.
-func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dataset, first, lo, hi int, out *GridScores, report func(int)) error {
+// microBatch scores images first+p for p in pos into position p of out.
+func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dataset, first int, pos []int, out *GridScores, report func(int)) error {
 	const P = dataset.Pixels
-	n := hi - lo
+	n := len(pos)
 	temps, mags := s.Grid.Temperatures, s.Grid.Magnitudes
 	nT, nE := len(temps), len(mags)
 	k := s.Model.Classes()
 	b := w.b
 	for i := range n {
-		if _, err := ds.Image(first+lo+i, w.images[i*P:(i+1)*P]); err != nil {
+		if _, err := ds.Image(first+pos[i], w.images[i*P:(i+1)*P]); err != nil {
 			return err
 		}
 	}
@@ -259,7 +361,7 @@ func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dat
 	w.fwd += n
 	report(n)
 	for i := range n {
-		out.Baseline[lo+i] = ood.MaxSoftmax(b.Logits[i*k:(i+1)*k], 1)
+		out.Baseline[pos[i]] = ood.MaxSoftmax(b.Logits[i*k:(i+1)*k], 1)
 	}
 	// Every backward pass needs the clean forward pass, so all of them run before any perturbed one.
 	for t, T := range temps {
@@ -278,7 +380,7 @@ func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dat
 		for e, m := range mags {
 			if m == 0 {
 				for i := range n {
-					out.Cells[t*nE+e][lo+i] = ood.MaxSoftmax(b.Logits[i*k:(i+1)*k], T)
+					out.Cells[t*nE+e][pos[i]] = ood.MaxSoftmax(b.Logits[i*k:(i+1)*k], T)
 				}
 			}
 		}
@@ -329,7 +431,7 @@ func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dat
 			f := logits[j*k : (j+1)*k]
 			for t := jb.t; t < nT; t++ {
 				if w.rep[jb.i*nT+t] == jb.t {
-					out.Cells[t*nE+jb.e][lo+jb.i] = ood.MaxSoftmax(f, temps[t])
+					out.Cells[t*nE+jb.e][pos[jb.i]] = ood.MaxSoftmax(f, temps[t])
 				}
 			}
 		}
@@ -376,6 +478,11 @@ type Tuning struct {
 	// In and Out are the numbers of in-distribution and validation OOD images (Out is 0 without
 	// OOD data).
 	In, Out int
+}
+
+// Detector returns ODIN with the cell's temperature and magnitude.
+func (c Cell) Detector() *ood.ODIN {
+	return &ood.ODIN{Temperature: c.Temperature, Magnitude: c.Magnitude}
 }
 
 // BestCell is the chosen cell.
@@ -482,6 +589,14 @@ func sameGrid(a, b Grid) bool {
 	return eq(a.Temperatures, b.Temperatures) && eq(a.Magnitudes, b.Magnitudes)
 }
 
+func joinFloats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
+
 func mean(v []float64) float64 {
 	var s float64
 	for _, x := range v {
@@ -523,7 +638,12 @@ func (t *Tuning) Rows() (header []string, rows [][]string) {
 
 // Tuner searches ODIN's temperature and magnitude on held-out images. It keeps the grid scores of
 // every range it has scored, so the in-distribution images are scored once however many
-// validation sets are tuned against them. Set Metrics and Progress before the first call.
+// validation sets are tuned against them.
+//
+// Two protocols use it. Per set (how the seed's ε table was made): Tune against images 0–999 of
+// each OOD set and evaluate each set on its images 1000 onwards with its own BestCell. One
+// validation set (the paper's, with iSUN): Tune against one set and evaluate every other set
+// with that one BestCell. A Tuner is not safe for concurrent use. Set Metrics and Progress before the first call.
 type Tuner struct {
 	Model     *models.Model
 	Grid      Grid
@@ -532,6 +652,13 @@ type Tuner struct {
 	Metrics metrics.Options
 	// Progress, if set, is told the passes done for the set being scored ("in" or "out").
 	Progress func(set string, done, total int)
+	// CacheDir, if not empty, keeps the grid scores of each range in a folder below it named
+	// after the range's identity: Identity plus the set's name, the range and the grid. Later
+	// searches (another validation set, a rerun, a run interrupted midway) read them back.
+	// Identity must then name everything else the scores depend on: the network and its
+	// checkpoint, the GEMM kernel, and the seed of generated sets.
+	CacheDir string
+	Identity map[string]string
 	scorer   *GridScorer
 	cache    map[rangeKey]*GridScores
 }
@@ -567,7 +694,21 @@ func (t *Tuner) Scores(ctx context.Context, set string, r Range) (*GridScores, e
 	if t.Progress != nil {
 		progress = func(done, total int) { t.Progress(set, done, total) }
 	}
-	s, err := t.scorer.Score(ctx, r.Data, r.First, r.Count, progress)
+	path := ""
+	if t.CacheDir != "" {
+		id := maps.Clone(t.Identity)
+		if id == nil {
+			id = map[string]string{}
+		}
+		id["set"], id["first"], id["count"] = r.Data.Name(), strconv.Itoa(r.First), strconv.Itoa(r.Count)
+		id["temperatures"], id["magnitudes"] = joinFloats(t.Grid.Temperatures), joinFloats(t.Grid.Magnitudes)
+		dir := filepath.Join(t.CacheDir, IdentityDir(id))
+		if err := prepare(dir, id); err != nil {
+			return nil, err
+		}
+		path = filepath.Join(dir, "grid.csv")
+	}
+	s, err := t.scorer.ScoreFile(ctx, r.Data, r.First, r.Count, path, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -276,6 +276,66 @@ func TestGridScoresDeterministic(t *testing.T) {
 	}
 }
 
+// An interrupted search resumes from the cache, and a later search reads the scores back; both
+// give the scores of an uninterrupted run.
+func TestTunerCacheResumes(t *testing.T) {
+	m := smallNet(t)
+	g := Grid{Temperatures: []float64{1, 1000}, Magnitudes: []float64{0, 0.002}}
+	in := Range{Data: dataset.Gaussian(40, 1), First: 2, Count: 24}
+	out := Range{Data: dataset.Uniform(40, 2), First: 0, Count: 20}
+	id := map[string]string{"network": "densenet-22-4"}
+	fresh, err := NewTuner(m, g, MinFPR95, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.Tune(context.Background(), in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	cut, _ := NewTuner(m, g, MinFPR95, 2, 3)
+	cut.CacheDir, cut.Identity = dir, id
+	ctx, cancel := context.WithCancel(context.Background())
+	cut.Progress = func(set string, done, total int) {
+		if set == "out" && done >= total/2 {
+			cancel()
+		}
+	}
+	if _, err := cut.Tune(ctx, in, out); err != context.Canceled {
+		t.Fatalf("interrupted search: %v, want context.Canceled", err)
+	}
+
+	for run := range 2 {
+		tu, _ := NewTuner(m, g, MinFPR95, 1, 4)
+		tu.CacheDir, tu.Identity = dir, id
+		got, err := tu.Tune(context.Background(), in, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, _ := tu.Scores(context.Background(), "in", in)
+		so, _ := tu.Scores(context.Background(), "out", out)
+		if si.Resumed != 24 || so.Resumed == 0 || (so.Resumed == 20) != (run == 1) {
+			t.Errorf("run %d: resumed %d and %d images", run, si.Resumed, so.Resumed)
+		}
+		for c := range got.Cells {
+			if got.Cells[c] != want.Cells[c] {
+				t.Errorf("run %d cell %d: %+v, uninterrupted %+v", run, c, got.Cells[c], want.Cells[c])
+			}
+		}
+		if got.Baseline != want.Baseline {
+			t.Errorf("run %d baseline: %+v, uninterrupted %+v", run, got.Baseline, want.Baseline)
+		}
+	}
+
+	// Another grid goes to another folder rather than failing on the file's header.
+	other, _ := NewTuner(m, Grid{Temperatures: []float64{1000}, Magnitudes: []float64{0.001}}, MinFPR95, 1, 4)
+	other.CacheDir, other.Identity = dir, id
+	if s, err := other.Scores(context.Background(), "in", in); err != nil || s.Resumed != 0 {
+		t.Errorf("other grid: resumed %v, %v", s, err)
+	}
+}
+
 func TestGridCheck(t *testing.T) {
 	for _, c := range []struct {
 		g    Grid

@@ -6,10 +6,14 @@ import (
 )
 
 // conv is a 2-D convolution computed as matrix products: a 1×1 stride-1 convolution multiplies
-// the weights by the input directly; any other is lowered with im2col in chunks of images.
-// Its input gradient is a stride-1 convolution of the output gradient with the flipped kernel
-// when the convolution preserves the plane (the common 3×3 pad 1 case, where this is a wide
-// product instead of a thin one), and a transposed product followed by col2im otherwise.
+// the weights by the input directly; a 3×3 stride-1 pad-1 one of planes that fit whole groups
+// of Winograd tiles (see winogradFits) runs Winograd's F(4×4, 3×3), with a quarter of the
+// multiplications; other stride-1 ones read a padded copy in place when the lowered rows are
+// few, and the rest are lowered with im2col in chunks of images. Its input gradient is a
+// stride-1 convolution of the output gradient with the flipped kernel when the convolution
+// preserves the plane (the common 3×3 pad 1 case, where this is a wide product instead of a
+// thin one, and Winograd's again where the forward uses it), and a transposed product followed
+// by col2im otherwise.
 type conv struct {
 	cin, cout, kh, kw, stride, pad int
 	in, out                        Shape
@@ -34,11 +38,16 @@ type conv struct {
 // may take: about half of Zen1's 512 KiB L2.
 const winogradBudget = 64 << 10
 
-// prepare packs the weights for both directions.
-func (c *conv) prepare() {
+// prepare chooses the algorithms and transforms and packs the weights for both directions.
+func (c *conv) prepare() { c.prepareWith(false) }
+
+// prepareWith is prepare, using Winograd's algorithm where it applies unless noWinograd (for
+// tests and benchmarks that compare the paths).
+func (c *conv) prepareWith(noWinograd bool) {
 	k := c.cin * c.kh * c.kw
 	c.pointwise = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
-	wino := c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad == 1 && winogradFits(c.in.H, c.in.W)
+	wino := !noWinograd && c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad == 1 && winogradFits(c.in.H, c.in.W)
+	c.fw, c.bw, c.fwWino, c.bwWino, c.fwDirect, c.bwDirect = nil, nil, nil, nil, false, false
 	if wino {
 		c.fwWino = newWinograd(c.cin, c.cout, c.in.H, c.in.W, c.w, winogradBudget)
 	} else {

@@ -62,7 +62,7 @@ func (g *Graph) NewExec(batch int) *Exec {
 		if c, ok := st.op.(*conv); ok {
 			a, b := c.scratch(batch)
 			col, tmp = max(col, a), max(tmp, b)
-			a, b = c.directScratch()
+			a, b = c.directScratch(batch)
 			pad, tile = max(pad, a), max(tile, b)
 		}
 	}

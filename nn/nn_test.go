@@ -59,6 +59,7 @@ func TestConvForwardMatchesDirect(t *testing.T) {
 		{5, 7, 1, 1, 0, 8}, {4, 12, 3, 1, 1, 8}, {3, 6, 3, 2, 1, 8}, {6, 5, 1, 2, 0, 8},
 		{2, 3, 5, 1, 2, 7}, {3, 4, 3, 1, 0, 6}, {4, 4, 2, 2, 0, 6},
 		{80, 5, 3, 1, 1, 6}, {8, 90, 3, 1, 1, 5}, // lowered (im2col) paths, too many rows for the direct one
+		{5, 7, 3, 1, 1, 16}, {12, 3, 3, 1, 1, 32}, {4, 5, 3, 1, 1, 8}, // Winograd
 	}
 	for _, tc := range cases {
 		in := Shape{tc.cin, tc.h, tc.h}
@@ -103,6 +104,17 @@ func layerCases() []layerCase {
 	return []layerCase{
 		{"conv1x1", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 1, 1, 0)) }},
 		{"conv3x3", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 3, 1, 1)) }},
+		{"conv3x3-winograd", Shape{3, 16, 16}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 3, 5, 3, 1, 1)) }},
+		{"bnrelu-conv3x3-winograd", Shape{5, 16, 16}, func(b *Builder, r *rand.Rand, x Value) Value {
+			return b.Conv2d("c", b.ReLU(b.BatchNorm("bn", x, randBN(r, 5))), conv(r, 5, 4, 3, 1, 1))
+		}},
+		{"add-winograd", Shape{3, 8, 16}, func(b *Builder, r *rand.Rand, x Value) Value {
+			return b.Add(x, b.Conv2d("c", x, conv(r, 3, 3, 3, 1, 1)))
+		}},
+		{"bnrelu-conv3x3-winograd-8px", Shape{5, 8, 8}, func(b *Builder, r *rand.Rand, x Value) Value {
+			return b.Conv2d("c", b.ReLU(b.BatchNorm("bn", x, randBN(r, 5))), conv(r, 5, 4, 3, 1, 1))
+		}},
+		{"conv3x3-odd-plane", Shape{3, 7, 7}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 3, 4, 3, 1, 1)) }},
 		{"conv3x3-lowered", Shape{80, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 80, 80, 3, 1, 1)) }},
 		{"conv3x3s2", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 3, 2, 1)) }},
 		{"conv1x1s2", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value { return b.Conv2d("c", x, conv(r, 4, 5, 1, 2, 0)) }},
@@ -196,9 +208,17 @@ func TestInputGradients(t *testing.T) {
 	}
 }
 
+// TestPoolDeterministic checks bit-identical results for any worker count and micro-batch size,
+// on 6×6 planes (direct convolutions) and 8×8 and 8×16 ones (Winograd, whose chunks then span
+// images).
 func TestPoolDeterministic(t *testing.T) {
+	for _, in := range []Shape{{3, 6, 6}, {3, 8, 8}, {3, 8, 16}} {
+		t.Run(in.String(), func(t *testing.T) { testPoolDeterministic(t, in) })
+	}
+}
+
+func testPoolDeterministic(t *testing.T, in Shape) {
 	r := rand.New(rand.NewPCG(5, 6))
-	in := Shape{3, 8, 8}
 	b := NewBuilder(in)
 	h := b.Conv2d("c0", b.Input(), Conv{Out: 6, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r, 6*3*9, 0.3)})
 	for i := range 3 {

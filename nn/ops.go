@@ -156,6 +156,17 @@ func (p *avgPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
 		for b := range n {
 			src := in[0][c*ldi+b*hw:]
 			dst := out[c*ldo+b*oh*ow:]
+			if p.k == 2 {
+				// The common case, with the general loop's summation order.
+				w := p.in.W
+				for oy := range oh {
+					r0, r1, d := src[2*oy*w:2*oy*w+2*ow], src[(2*oy+1)*w:(2*oy+1)*w+2*ow], dst[oy*ow:oy*ow+ow]
+					for ox := range d {
+						d[ox] = (((0 + r0[2*ox]) + r0[2*ox+1]) + r1[2*ox] + r1[2*ox+1]) * inv
+					}
+				}
+				continue
+			}
 			for oy := range oh {
 				for ox := range ow {
 					var s float32
@@ -183,6 +194,20 @@ func (p *avgPool) backward(x *execCtx, n int, in [][]float32, out, gout []float3
 		for b := range n {
 			dst := gin[0][c*ldi+b*hw:]
 			g := gout[c*ldo+b*oh*ow:]
+			if p.k == 2 {
+				w := p.in.W
+				for oy := range oh {
+					r0, r1, gr := dst[2*oy*w:2*oy*w+2*ow], dst[(2*oy+1)*w:(2*oy+1)*w+2*ow], g[oy*ow:oy*ow+ow]
+					for ox, v := range gr {
+						v *= inv
+						r0[2*ox] += v
+						r0[2*ox+1] += v
+						r1[2*ox] += v
+						r1[2*ox+1] += v
+					}
+				}
+				continue
+			}
 			for oy := range oh {
 				for ox := range ow {
 					v := g[oy*ow+ox] * inv

@@ -14,35 +14,31 @@ import (
 // pair where the direct convolution takes 144, at the price of the transforms and of rounding
 // errors a few times larger (the transforms' coefficients reach 8 and 1/24).
 //
-// The input is split into 16 phase planes (pixel (y, x) of the padded plane goes to plane
-// (y mod 4, x mod 4) at (y/4, x/4)), so that the same element of consecutive tiles is
-// consecutive in memory and the transforms run four tiles per vector. Every tile's arithmetic
-// depends on its own pixels only, and every product column on its own tile, so results do not
-// depend on which images share a chunk.
+// The input is split into phase planes (see vec.WinogradPhases4) so that the same element of
+// consecutive tiles is consecutive in memory, and the transforms run four tiles per vector: four
+// side by side, or two by two on planes 8 pixels wide. Every tile's arithmetic depends on its
+// own pixels only, and every product column on its own tile, so results do not depend on which
+// images share a chunk.
 type winograd struct {
 	cin, cout int
-	h, w      int // plane; h is a multiple of 4 and w of 16 (whole groups of four tiles)
-	th, tw    int // tiles down and across
-	pw, ps    int // phase plane row and plane strides
-	off       [36]int
+	h, w      int              // plane (see winogradFits)
+	th, tw    int              // tiles down and across
+	ps        int              // phase plane stride
 	u         [36]*gemm.Packed // cout × cin each
 	rows      int              // tile rows per chunk
 }
 
-// winogradFits reports whether a stride-1 pad-1 3×3 convolution of h×w planes can run here.
-func winogradFits(h, w int) bool { return h > 0 && h%4 == 0 && w > 0 && w%16 == 0 }
+// winogradFits reports whether a stride-1 pad-1 3×3 convolution of h×w planes can run here:
+// whole tiles, in groups of four tiles side by side or two by two.
+func winogradFits(h, w int) bool {
+	return h > 0 && h%4 == 0 && w > 0 && (w%16 == 0 || (w == 8 && h%8 == 0))
+}
 
 // newWinograd transforms and packs the kernel k (cout × cin × 3 × 3). budget is the number of
 // floats that one chunk's transformed inputs and products may take.
 func newWinograd(cin, cout, h, w int, k []float32, budget int) *winograd {
 	wg := &winograd{cin: cin, cout: cout, h: h, w: w, th: h / 4, tw: w / 4}
-	wg.pw = wg.tw + 1
-	wg.ps = (wg.th + 1) * wg.pw
-	for i := range 6 {
-		for j := range 6 {
-			wg.off[6*i+j] = ((i%4)*4+j%4)*wg.ps + (i/4)*wg.pw + j/4
-		}
-	}
+	wg.ps = (wg.th + 1) * wg.tw
 	g := [6][3]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
 		{1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}
 	u := make([]float32, 36*cout*cin)
@@ -101,7 +97,7 @@ func (wg *winograd) strides(tiles int) (ld, vs, ms int) {
 // scratch returns the sizes of the transformed inputs, the products and the phase planes.
 func (wg *winograd) scratch(cap int) (v, m, p int) {
 	_, vs, ms := wg.strides(min(wg.rows, cap*wg.th) * wg.tw)
-	return 36 * vs, 36 * ms, 16 * wg.ps
+	return 36 * vs, 36 * ms, 24 * wg.ps
 }
 
 // run convolves images 0…n−1 of src (cin channels, channel stride lds) into dst (cout channels,
@@ -110,7 +106,9 @@ func (wg *winograd) scratch(cap int) (v, m, p int) {
 func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, dst []float32, ldd int, acc bool) {
 	hw := wg.h * wg.w
 	total := n * wg.th
-	groups := wg.tw / 4
+	// The padding rows of the phase planes; phases writes only the others.
+	wg.zeroRow(x.pad, 0)
+	wg.zeroRow(x.pad, wg.h+1)
 	for r0 := 0; r0 < total; r0 += wg.rows {
 		r1 := min(total, r0+wg.rows)
 		tiles := (r1 - r0) * wg.tw
@@ -122,14 +120,12 @@ func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, 
 			if pre != nil {
 				s, t, relu = pre.scale[c], pre.shift[c], pre.relu
 			}
+			// The chunk's tile rows, image by image.
 			for r := r0; r < r1; {
 				b, ty0 := r/wg.th, r%wg.th
 				ty1 := min(wg.th, ty0+r1-r)
 				wg.phases(x.pad, src[c*lds+b*hw:c*lds+(b+1)*hw], ty0, ty1, s, t, relu)
-				for ty := ty0; ty < ty1; ty++ {
-					col := (r + ty - ty0 - r0) * wg.tw
-					vec.WinogradIn4(v[c*ld+col:], vs, x.pad[ty*wg.pw:], &wg.off, groups)
-				}
+				vec.WinogradIn4(v[c*ld+(r-r0)*wg.tw:], vs, x.pad[ty0*wg.tw:], wg.ps, wg.tw, (ty1-ty0)*wg.tw/4)
 				r += ty1 - ty0
 			}
 		}
@@ -137,32 +133,33 @@ func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, 
 			u.Mul(m[xi*ms:], ld, v[xi*vs:], ld, tiles, nil, false, x.ws)
 		}
 		for co := range wg.cout {
-			for r := r0; r < r1; r++ {
-				b, ty := r/wg.th, r%wg.th
-				vec.WinogradOut4(dst[co*ldd+b*hw+4*ty*wg.w:], wg.w, m[co*ld+(r-r0)*wg.tw:], ms, groups, acc)
+			for r := r0; r < r1; {
+				b, ty0 := r/wg.th, r%wg.th
+				ty1 := min(wg.th, ty0+r1-r)
+				d, mm := dst[co*ldd+b*hw+4*ty0*wg.w:], m[co*ld+(r-r0)*wg.tw:]
+				if wg.tw%4 == 0 {
+					vec.WinogradOut4(d, wg.w, mm, ms, wg.tw/4, ty1-ty0, 4*wg.w, 8, acc)
+				} else {
+					vec.WinogradOut4(d, wg.w, mm, ms, 1, (ty1-ty0)/2, 8*wg.w, 4*wg.w, acc)
+				}
+				r += ty1 - ty0
 			}
 		}
 	}
 }
 
 // phases writes the padded rows that tile rows ty0…ty1−1 read, 4·ty0 … 4·ty1+1, of one plane
-// into the phase planes p, applying x·s + t (and ReLU) to the pixels but not the padding.
+// into the phase planes p, applying x·s + t (and ReLU) to the pixels but not to the padding.
 func (wg *winograd) phases(p, plane []float32, ty0, ty1 int, s, t float32, relu bool) {
-	pw, ps, w := wg.pw, wg.ps, wg.w
-	for yp := 4 * ty0; yp < 4*ty1+2; yp++ {
-		base := (yp%4)*4*ps + yp/4*pw
-		d0, d1, d2, d3 := p[base:base+pw], p[base+ps:base+ps+pw], p[base+2*ps:base+2*ps+pw], p[base+3*ps:base+3*ps+pw]
-		if yp == 0 || yp == wg.h+1 {
-			clear(d0)
-			clear(d1)
-			clear(d2)
-			clear(d3)
-			continue
-		}
-		// Padded column x+1 holds pixel x: phase (x+1) mod 4, index (x+1)/4.
-		y := yp - 1
-		vec.SplitPhases4(d1, d2, d3, d0[1:], plane[y*w:(y+1)*w], s, t, relu)
-		d0[0] = 0
-		d1[pw-1] = 0
+	// Rows y+1 hold image rows y; run has zeroed the padding rows 0 and h+1.
+	y0, y1 := max(4*ty0-1, 0), min(4*ty1+1, wg.h)
+	vec.WinogradPhases4(p, wg.ps, plane[y0*wg.w:], wg.w, y0, y1-y0, s, t, relu)
+}
+
+// zeroRow clears padded row yp of the phase planes.
+func (wg *winograd) zeroRow(p []float32, yp int) {
+	for j := range 6 {
+		o := (yp%4*6+j)*wg.ps + yp/4*wg.tw
+		clear(p[o : o+wg.tw])
 	}
 }

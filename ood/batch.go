@@ -31,7 +31,22 @@ type Batch struct {
 	// micro-batches so that scoring allocates nothing in the steady state.
 	s32 map[string][]float32
 	s64 map[string][]float64
+	si  map[string][]int
 	ws  *gemm.Workspace
+
+	// gen counts the micro-batches loaded; pending holds, per requester, the input gradients
+	// computed for micro-batch gen (see inputGradient).
+	gen     uint64
+	pending map[any]*pendingGrad
+	order   []any // requesters in the order they first asked
+}
+
+// pendingGrad is one requester's input gradient: how to seed it, and its value for a micro-batch.
+type pendingGrad struct {
+	seed  func() (tap string, grad []float32, err error)
+	asked uint64 // the last micro-batch that asked
+	gen   uint64 // the micro-batch in holds the gradient of, 0 for none
+	in    []float32
 }
 
 // NewBatch makes a Batch for an Exec of the model's graph.
@@ -59,6 +74,7 @@ func (b *Batch) LoadNormalized(x []float32, n int) error {
 
 func (b *Batch) forwardInput(n int) error {
 	b.N = n
+	b.gen++
 	if err := b.Exec.Forward(b.Input, n); err != nil {
 		return err
 	}
@@ -95,6 +111,49 @@ func (b *Batch) ForwardPerturbed(x []float32) ([]float32, error) {
 	}
 	b.logits2 = b.Exec.Logits(b.logits2)
 	return b.logits2, nil
+}
+
+// inputGradient returns the gradient with respect to the input (N×3×32×32) of the clean forward
+// pass, started from the upstream gradient that seed returns at a tap ("" for the logits). key
+// identifies the requester (a detector), and the result is valid until the next micro-batch.
+//
+// A backward pass needs the clean forward pass, which a perturbed forward pass overwrites. So the
+// batch remembers every requester's seed, and when it runs backward passes on a clean pass it
+// runs those of all requesters that asked on the previous micro-batch too: a detector scoring
+// after another one's perturbed pass then finds its gradient ready instead of paying for a
+// Restore. Seeds must depend only on the batch's Logits, Features and the requester's settings.
+func (b *Batch) inputGradient(key any, seed func() (string, []float32, error)) ([]float32, error) {
+	if b.pending == nil {
+		b.pending = map[any]*pendingGrad{}
+	}
+	p := b.pending[key]
+	if p == nil {
+		p = &pendingGrad{}
+		b.pending[key] = p
+		b.order = append(b.order, key)
+	}
+	p.seed, p.asked = seed, b.gen
+	if p.gen == b.gen {
+		return p.in, nil
+	}
+	if err := b.Restore(); err != nil {
+		return nil, err
+	}
+	for _, k := range b.order {
+		q := b.pending[k]
+		if q.gen == b.gen || (q != p && q.asked+1 < b.gen) {
+			continue
+		}
+		tap, g, err := q.seed()
+		if err != nil {
+			return nil, err
+		}
+		if q.in, err = b.Exec.Backward(tap, g, q.in); err != nil {
+			return nil, err
+		}
+		q.gen = b.gen
+	}
+	return p.in, nil
 }
 
 // Classes is the number of logits per image.
@@ -146,6 +205,20 @@ func (b *Batch) f64(key string, n int) []float64 {
 	}
 	s = s[:n]
 	b.s64[key] = s
+	return s
+}
+
+// ints is f32 for int buffers.
+func (b *Batch) ints(key string, n int) []int {
+	if b.si == nil {
+		b.si = map[string][]int{}
+	}
+	s := b.si[key]
+	if cap(s) < n {
+		s = make([]int, n)
+	}
+	s = s[:n]
+	b.si[key] = s
 	return s
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Mahalanobis is the detector of Lee, Lee, Lee & Shin, "A Simple Unified Framework for Detecting
@@ -150,25 +152,37 @@ func matVec(dst, p, v []float64) {
 	}
 }
 
-// closest returns max_c −(h − μ_c)ᵀP(h − μ_c) and its class, with scratch ph (D values) for P·h.
-func (d *Mahalanobis) closest(h []float32, hv, ph []float64) (float64, int) {
-	for j, v := range h {
-		hv[j] = float64(v)
+// scoreAll writes max_c −(h_i − μ_c)ᵀP(h_i − μ_c) of the n feature vectors h into dst, and
+// their closest classes into arg if not nil. P·h_i is left in ph (n×D): all of them in one
+// matrix product.
+func (d *Mahalanobis) scoreAll(b *Batch, h []float32, n int, dst []float64, arg []int) []float64 {
+	D := d.d
+	hv, ph := b.f64("maha.h", n*D), b.f64("maha.ph", n*D)
+	for i, v := range h[:n*D] {
+		hv[i] = float64(v)
 	}
-	matVec(ph, d.prec, hv)
-	best, arg := math.Inf(-1), 0
-	for c := range d.k {
-		mu, pmu := d.mean[c*d.d:(c+1)*d.d], d.pmean[c*d.d:(c+1)*d.d]
-		// (h − μ)ᵀ(Ph − Pμ), without forming the difference's product anew per class.
-		var q float64
-		for j := range d.d {
-			q += (hv[j] - mu[j]) * (ph[j] - pmu[j])
+	// P is symmetric, so the rows of H·P are the vectors P·h_i.
+	mat.NewDense(n, D, ph).Mul(mat.NewDense(n, D, hv), mat.NewDense(D, D, d.prec))
+	for i := range n {
+		x, px := hv[i*D:(i+1)*D], ph[i*D:(i+1)*D]
+		best, bc := math.Inf(-1), 0
+		for c := range d.k {
+			mu, pmu := d.mean[c*D:(c+1)*D], d.pmean[c*D:(c+1)*D]
+			// (h − μ)ᵀ(Ph − Pμ)
+			var q float64
+			for j := range D {
+				q += (x[j] - mu[j]) * (px[j] - pmu[j])
+			}
+			if -q > best {
+				best, bc = -q, c
+			}
 		}
-		if -q > best {
-			best, arg = -q, c
+		dst[i] = best
+		if arg != nil {
+			arg[i] = bc
 		}
 	}
-	return best, arg
+	return ph
 }
 
 func (d *Mahalanobis) Score(_ context.Context, b *Batch, dst []float64) error {
@@ -185,30 +199,26 @@ func (d *Mahalanobis) Score(_ context.Context, b *Batch, dst []float64) error {
 	if dim != d.d || b.Classes() != d.k {
 		return fmt.Errorf("%s: statistics have %d features and %d classes, the network %d and %d", d.Name(), d.d, d.k, dim, b.Classes())
 	}
-	hv, ph := b.f64("maha.h", dim), b.f64("maha.ph", dim)
 	if d.Magnitude == 0 {
-		for i := range b.N {
-			dst[i], _ = d.closest(h[i*dim:(i+1)*dim], hv, ph)
-		}
+		d.scoreAll(b, h, b.N, dst, nil)
 		return nil
 	}
-	// ∂/∂h of (h − μ_ĉ)ᵀP(h − μ_ĉ) is 2P(h − μ_ĉ); the factor 2 does not change the sign.
-	g := b.f32("maha.g", b.N*dim)
-	for i := range b.N {
-		_, c := d.closest(h[i*dim:(i+1)*dim], hv, ph)
-		pmu := d.pmean[c*dim : (c+1)*dim]
-		for j := range dim {
-			g[i*dim+j] = float32(ph[j] - pmu[j])
+	gin, err := b.inputGradient(d, func() (string, []float32, error) {
+		// ∂/∂h of (h − μ_ĉ)ᵀP(h − μ_ĉ) is 2P(h − μ_ĉ); the factor 2 does not change the sign.
+		cls := b.ints("maha.class", b.N)
+		ph := d.scoreAll(b, b.Features, b.N, b.f64("maha.clean", b.N), cls)
+		g := b.f32("maha.g", b.N*dim)
+		for i := range b.N {
+			pmu := d.pmean[cls[i]*dim : (cls[i]+1)*dim]
+			for j := range dim {
+				g[i*dim+j] = float32(ph[i*dim+j] - pmu[j])
+			}
 		}
-	}
-	if err := b.Restore(); err != nil {
-		return err
-	}
-	gin, err := b.Exec.Backward("features", g, b.f32("maha.gin", 0))
+		return "features", g, nil
+	})
 	if err != nil {
 		return err
 	}
-	b.s32["maha.gin"] = gin
 	x := b.scratchInput(b.N * 3 * 32 * 32)
 	Perturb(x, b.Input, gin, d.Magnitude, b.Model.Std, b.N)
 	if _, err := b.ForwardPerturbed(x); err != nil {
@@ -219,9 +229,7 @@ func (d *Mahalanobis) Score(_ context.Context, b *Batch, dst []float64) error {
 		return err
 	}
 	b.s32["maha.hp"] = hp
-	for i := range b.N {
-		dst[i], _ = d.closest(hp[i*dim:(i+1)*dim], hv, ph)
-	}
+	d.scoreAll(b, hp, b.N, dst, nil)
 	return nil
 }
 

@@ -62,19 +62,18 @@ func TestNetwork(t *testing.T) {
 	if err := b.Load(x, n); err != nil {
 		t.Fatal(err)
 	}
+	// Each feature must be within one float16 ulp of PyTorch's rounded one: half an ulp for the
+	// rounding, the rest for the two float32 engines' differences.
 	worst := 0.0
 	for i, v := range b.Features[:n*d] {
 		want := f.test[i]
-		// float16 rounding (half an ulp: 2⁻¹¹ relative, 2⁻²⁵ absolute among subnormals) plus
-		// the engine's float32 agreement with PyTorch.
-		tol := math.Abs(float64(want))*(0x1p-11+1e-5) + 0x1p-25 + 1e-6
-		diff := math.Abs(float64(v - want))
-		worst = max(worst, diff/tol)
-		if diff > tol {
+		diff := math.Abs(float64(v-want)) / halfULP(want)
+		worst = max(worst, diff)
+		if diff > 1 {
 			t.Fatalf("image %d feature %d: %g, PyTorch (float16) %g", i/d, i%d, v, want)
 		}
 	}
-	t.Logf("features: largest difference %.2f of the tolerance", worst)
+	t.Logf("features: largest difference %.2f float16 ulp", worst)
 
 	dets, err := Parse("mahalanobis,mahalanobis_pre", Options{Model: m, Stats: func() (*Stats, error) {
 		s := NewStats(m, "densenet10", f.train)
@@ -90,7 +89,11 @@ func TestNetwork(t *testing.T) {
 	if err := dets[1].Score(context.Background(), b, pre); err != nil {
 		t.Fatal(err)
 	}
-	compareScores(t, "mahalanobis_pre", pre, f.Scores["mahalanobis_pre eps=0.0014"], 1e-4)
+	// Looser than elsewhere: the input gradient goes through the precision's huge weights on
+	// rarely active units, where the two float32 engines' rounding differs most; its sign then
+	// differs from PyTorch's in one of the 3,072 components on 3 of the 24 images, which moves
+	// those scores by up to 2e-4 (relative).
+	compareScores(t, "mahalanobis_pre", pre, f.Scores["mahalanobis_pre eps=0.0014"], 1e-3)
 	up := 0
 	for i := range n {
 		if pre[i] > plain[i] {
@@ -139,5 +142,87 @@ func TestExtract(t *testing.T) {
 	}
 	if tr.N != n || tr.D != 342 || tr.K != 10 || len(tr.Weight) != 3420 || len(tr.Bias) != 10 {
 		t.Errorf("Extract: N %d D %d K %d, %d weights, %d biases", tr.N, tr.D, tr.K, len(tr.Weight), len(tr.Bias))
+	}
+}
+
+// halfULP is the spacing of float16 values at |v| (v itself a float16 value).
+func halfULP(v float32) float64 {
+	a := math.Abs(float64(v))
+	if a < 0x1p-14 {
+		return 0x1p-24 // subnormals
+	}
+	_, e := math.Frexp(a) // a = m·2^e, m in [0.5, 1)
+	return math.Ldexp(1, e-11)
+}
+
+// TestSharedGradients scores odin and mahalanobis_pre together on successive micro-batches of one
+// Batch, in both orders, and expects exactly the scores each gets alone on a fresh Batch: the
+// input gradients the batch computes ahead for the second detector must be the ones it would
+// have computed itself.
+func TestSharedGradients(t *testing.T) {
+	f := readFixture(t)
+	m := loadDenseNet10(t)
+	x := fixtureImages(t, f)
+	s := NewStats(m, "densenet10", f.train)
+	if err := NewMahalanobis().Fit(context.Background(), f.train, s); err != nil {
+		t.Fatal(err)
+	}
+	newDets := func() []Detector {
+		pre := NewMahalanobisPre()
+		if err := pre.Use(s); err != nil {
+			t.Fatal(err)
+		}
+		return []Detector{NewODIN(), pre}
+	}
+	// Micro-batches of 3, 2 and 3 images.
+	spans := [][2]int{{0, 3}, {3, 5}, {5, 8}}
+	alone := make([][]float64, 2)
+	for d := range 2 {
+		for _, sp := range spans {
+			n := sp[1] - sp[0]
+			b := NewBatch(m, m.Graph.NewExec(3))
+			if err := b.Load(x[sp[0]*dataset.Pixels:], n); err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]float64, n)
+			if err := newDets()[d].Score(context.Background(), b, dst); err != nil {
+				t.Fatal(err)
+			}
+			alone[d] = append(alone[d], dst...)
+		}
+	}
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		dets := newDets()
+		b := NewBatch(m, m.Graph.NewExec(3))
+		got := make([][]float64, 2)
+		for _, sp := range spans {
+			n := sp[1] - sp[0]
+			if err := b.Load(x[sp[0]*dataset.Pixels:], n); err != nil {
+				t.Fatal(err)
+			}
+			for j, d := range order {
+				dst := make([]float64, n)
+				if err := dets[d].Score(context.Background(), b, dst); err != nil {
+					t.Fatal(err)
+				}
+				got[d] = append(got[d], dst...)
+				// From the second micro-batch on, the first detector's backward passes include
+				// the second's.
+				if j == 0 && sp[0] > 0 {
+					for _, p := range b.pending {
+						if p.gen != b.gen {
+							t.Errorf("order %v, images %v: a gradient was not computed ahead", order, sp)
+						}
+					}
+				}
+			}
+		}
+		for d := range 2 {
+			for i := range got[d] {
+				if got[d][i] != alone[d][i] {
+					t.Errorf("order %v, %s image %d: %v together, %v alone", order, dets[d].Name(), i, got[d][i], alone[d][i])
+				}
+			}
+		}
 	}
 }

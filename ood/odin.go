@@ -34,20 +34,17 @@ func (d *ODIN) Score(_ context.Context, b *Batch, dst []float64) error {
 	if d.Magnitude < 0 {
 		return fmt.Errorf("odin: magnitude must not be negative, got %g", d.Magnitude)
 	}
-	grad, err := InputGradient(b, d.Temperature)
+	// The seed may run on a later micro-batch (see inputGradient): it reads the settings then.
+	grad, err := b.inputGradient(d, func() (string, []float32, error) { return "", odinSeed(b, d.Temperature), nil })
 	if err != nil {
 		return err
 	}
 	return ScorePerturbed(b, grad, d.Temperature, d.Magnitude, dst)
 }
 
-// InputGradient returns ∇ₓ CE(f(x)/T, argmax f(x)) for the batch's images (N×3×32×32), valid
-// until the next call on this Batch. The gradient of the loss with respect to the logits is
-// (softmax(f/T) − onehot(ŷ))/T; the engine carries it back to the input.
-func InputGradient(b *Batch, T float64) ([]float32, error) {
-	if err := b.Restore(); err != nil {
-		return nil, err
-	}
+// odinSeed returns the gradient of CE(f/T, argmax f) with respect to the logits f,
+// (softmax(f/T) − onehot(ŷ))/T, for the batch's images, in the batch's scratch.
+func odinSeed(b *Batch, T float64) []float32 {
 	k := b.Classes()
 	b.pert = grow(b.pert, b.N*k)
 	for i := range b.N {
@@ -59,8 +56,18 @@ func InputGradient(b *Batch, T float64) ([]float32, error) {
 			g[j] /= float32(T)
 		}
 	}
+	return b.pert[:b.N*k]
+}
+
+// InputGradient returns ∇ₓ CE(f(x)/T, argmax f(x)) for the batch's images (N×3×32×32), valid
+// until the next call on this Batch. The gradient of the loss with respect to the logits is
+// (softmax(f/T) − onehot(ŷ))/T; the engine carries it back to the input.
+func InputGradient(b *Batch, T float64) ([]float32, error) {
+	if err := b.Restore(); err != nil {
+		return nil, err
+	}
 	var err error
-	b.grad, err = b.Exec.Backward("", b.pert[:b.N*k], b.grad)
+	b.grad, err = b.Exec.Backward("", odinSeed(b, T), b.grad)
 	return b.grad, err
 }
 

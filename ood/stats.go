@@ -2,6 +2,7 @@ package ood
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -64,6 +65,8 @@ type Stats struct {
 	Methods []string
 	// Path is the file the statistics were read from or last saved to, for messages.
 	Path string
+	// Checksum is the CRC-32 of the payload of that file, which identifies its contents.
+	Checksum uint32
 
 	arrays map[string]*array
 }
@@ -294,10 +297,13 @@ func (s *Stats) Save(path string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("stats %s: %v", path, err)
 	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("stats %s: %v", path, err)
+	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("stats %s: %v", path, err)
 	}
-	s.Path = path
+	s.Path, s.Checksum = path, h.PayloadCRC
 	return nil
 }
 
@@ -343,9 +349,13 @@ func parseStats(data []byte) (*Stats, error) {
 		return nil, fmt.Errorf("payload of %d bytes fails its checksum (truncated or corrupted)", len(payload))
 	}
 	s := &Stats{NN: h.NN, Network: h.Network, Fingerprint: h.Fingerprint, Features: h.Features,
-		Classes: h.Classes, Train: h.Train, Images: h.Images, Methods: h.Methods, arrays: map[string]*array{}}
+		Classes: h.Classes, Train: h.Train, Images: h.Images, Methods: h.Methods, Checksum: h.PayloadCRC,
+		arrays: map[string]*array{}}
+	// The arrays must tile the payload, back to back in the order of their offsets.
+	order := slices.Clone(h.Arrays)
+	slices.SortStableFunc(order, func(a, b arrayEntry) int { return cmp.Compare(a.Offset, b.Offset) })
 	var end int64
-	for _, e := range h.Arrays {
+	for _, e := range order {
 		size := map[string]int64{"float32": 4, "float64": 8}[e.Dtype]
 		if size == 0 {
 			return nil, fmt.Errorf("array %s: dtype %q (want float32 or float64)", e.Name, e.Dtype)
@@ -359,6 +369,9 @@ func parseStats(data []byte) (*Stats, error) {
 		}
 		if e.Offset < 0 || e.Offset+n*size > int64(len(payload)) {
 			return nil, fmt.Errorf("array %s: %d values at offset %d run past the payload's %d bytes", e.Name, n, e.Offset, len(payload))
+		}
+		if e.Offset != end {
+			return nil, fmt.Errorf("array %s: starts at offset %d, the previous array ends at %d", e.Name, e.Offset, end)
 		}
 		if s.Has(e.Name) {
 			return nil, fmt.Errorf("array %s appears twice", e.Name)
@@ -377,7 +390,7 @@ func parseStats(data []byte) (*Stats, error) {
 			}
 		}
 		s.arrays[e.Name] = a
-		end = max(end, e.Offset+n*size)
+		end = e.Offset + n*size
 	}
 	if end != int64(len(payload)) {
 		return nil, fmt.Errorf("payload has %d bytes, its arrays end at %d", len(payload), end)

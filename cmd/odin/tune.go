@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -26,6 +27,7 @@ import (
 	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
+	"github.com/odin-ood/odin/internal/gemm"
 	"github.com/odin-ood/odin/internal/progress"
 	"github.com/odin-ood/odin/metrics"
 	"github.com/odin-ood/odin/models"
@@ -45,7 +47,7 @@ type tuneFlags struct {
 	first, count                        int
 	seed                                uint64
 	grid, plot                          string
-	json, quiet                         bool
+	json, quiet, fresh                  bool
 	given                               map[string]bool
 }
 
@@ -67,6 +69,7 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.plot, "plot", "", "write a heat map of the criterion to this PNG file (one per validation set, named after it, when there are several)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per validation set instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.fresh, "fresh", false, "score again instead of reusing grid scores kept in the cache by earlier or interrupted runs")
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -154,11 +157,21 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// Grid scores are kept in the cache as they are computed: a rerun, a run against another
+	// validation set and an interrupted run all pick them up.
+	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
+		tu.CacheDir = filepath.Join(cache, "tune")
+		tu.Identity = map[string]string{"network": m.Name, "checkpoint": fileIdentity(f.path), "kernel": gemm.Kernel(),
+			"seed": strconv.FormatUint(f.seed, 10)}
+	}
 	start := time.Now()
 	var results []*experiment.Tuning
 	if inOnly {
 		tu.Progress = f.progress(stderr, map[string]string{"in": inName})
 		res, err := tu.TuneInOnly(ctx, inR)
+		if errors.Is(err, context.Canceled) && tu.CacheDir != "" {
+			fmt.Fprintf(stderr, "scores so far kept in %s: run the same command again to resume\n", tu.CacheDir)
+		}
 		if err != nil {
 			return err
 		}
@@ -167,19 +180,27 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for i, r := range valR {
 			tu.Progress = f.progress(stderr, map[string]string{"in": inName, "out": vals[i]})
 			res, err := tu.Tune(ctx, inR, r)
+			if errors.Is(err, context.Canceled) && tu.CacheDir != "" {
+				fmt.Fprintf(stderr, "scores so far kept in %s: run the same command again to resume\n", tu.CacheDir)
+			}
 			if err != nil {
 				return err
 			}
 			results = append(results, res)
 		}
 	}
-	var fwd, bwd int
+	var fwd, bwd, resumed int
 	for _, r := range append([]experiment.Range{inR}, valR...) {
 		s, _ := tu.Scores(ctx, "", r)
 		fwd += s.Forward
 		bwd += s.Backward
+		resumed += s.Resumed
 	}
-	fmt.Fprintf(stderr, "searched %d cells in %s: %d forward and %d backward image passes\n", grid.Len(), time.Since(start).Round(time.Second), fwd, bwd)
+	note := ""
+	if resumed > 0 {
+		note = fmt.Sprintf(" (%d images' scores reused from %s)", resumed, tu.CacheDir)
+	}
+	fmt.Fprintf(stderr, "searched %d cells in %s: %d forward and %d backward image passes%s\n", grid.Len(), time.Since(start).Round(time.Second), fwd, bwd, note)
 
 	if !inOnly {
 		vals = vals[:len(results)]
@@ -350,6 +371,13 @@ func (f *tuneFlags) evalCommand(val string, c experiment.Cell) string {
 	return strings.Join(args, " ")
 }
 
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,:=+", r))
@@ -372,7 +400,7 @@ func (f *tuneFlags) writeReport(w io.Writer, m *models.Model, inName, val string
 		header = append(header, [2]string{"Validation OOD dataset", "none"}, [2]string{"Held-out images", images})
 	}
 	header = append(header,
-		[2]string{"Grid", fmt.Sprintf("%d temperatures × %d magnitudes", len(res.Grid.Temperatures), len(res.Grid.Magnitudes))},
+		[2]string{"Grid", fmt.Sprintf("%s × %s", plural(len(res.Grid.Temperatures), "temperature"), plural(len(res.Grid.Magnitudes), "magnitude"))},
 		[2]string{"Criterion", string(res.Criterion)},
 		[2]string{"Temperature", fmtF(best.Temperature)},
 		[2]string{"Magnitude", fmtF(best.Magnitude)},
@@ -380,8 +408,12 @@ func (f *tuneFlags) writeReport(w io.Writer, m *models.Model, inName, val string
 	if res.Criterion == experiment.MaxInScore {
 		header = append(header, [2]string{"Mean in-distribution score", fmtF(best.InMean)})
 		b := &bytes.Buffer{}
+		width := 0
 		for _, h := range header {
-			fmt.Fprintf(b, "%s: %s\n", h[0], h[1])
+			width = max(width, len(h[0]))
+		}
+		for _, h := range header {
+			fmt.Fprintf(b, "%-*s %s\n", width+1, h[0]+":", h[1])
 		}
 		fmt.Fprintln(b, "(ε that maximises the mean ODIN score of the held-out in-distribution images at this temperature: Generalized ODIN's rule; no OOD data used)")
 		if _, err := w.Write(b.Bytes()); err != nil {
@@ -460,14 +492,18 @@ func writeHeatMap(path string, res *experiment.Tuning, val string) error {
 		case experiment.MaxAUROC:
 			return p.AUROC, fmt.Sprintf("%.1f", p.AUROC)
 		}
-		return c.InMean, strconv.FormatFloat(c.InMean, 'g', 4, 64)
+		return c.InMean, strconv.FormatFloat(c.InMean, 'g', 5, 64)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range res.Cells {
 		v, _ := value(c)
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	const cw, ch, left, top, bottom, right = 46, 22, 64, 44, 56, 16
+	const ch, left, top, bottom, right = 22, 64, 44, 56, 16
+	cw := 46
+	if res.Criterion == experiment.MaxInScore {
+		cw = 58 // room for five digits
+	}
 	face := basicfont.Face7x13
 	textW := func(s string) int { return font.MeasureString(face, s).Ceil() }
 	img := image.NewRGBA(image.Rect(0, 0, left+nE*cw+right, top+nT*ch+bottom))

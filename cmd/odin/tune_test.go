@@ -56,6 +56,7 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestTuneCellsMatchEval(t *testing.T) {
+	t.Setenv("ODIN_CACHE", t.TempDir())
 	val := noiseFolder(t, 14)
 	dir := t.TempDir()
 	gridPath, plotPath := filepath.Join(dir, "grid.csv"), filepath.Join(dir, "heat.png")
@@ -88,7 +89,8 @@ func TestTuneCellsMatchEval(t *testing.T) {
 	bestSeen := false
 	for _, row := range rows[1:] {
 		code, evalOut, errText := runCmd(t, "eval", "--nn", smallNetPath, "--in_dataset", "Uniform", "--out_dataset", val,
-			"--first", "0", "--count", "14", "--temperature", row[0], "--magnitude", row[1], "--quiet", "--json", "--workers", "1", "--batch", "5")
+			"--first", "0", "--count", "14", "--temperature", row[0], "--magnitude", row[1], "--quiet", "--json", "--workers", "1", "--batch", "5",
+			"--fresh")
 		if code != 0 {
 			t.Fatalf("eval: exit %d: %s", code, errText)
 		}
@@ -136,16 +138,22 @@ func TestTuneCellsMatchEval(t *testing.T) {
 		t.Errorf("library: %+v, command: %v", c, best)
 	}
 
-	// A second run prints the same and writes the same files.
+	// A second run, scoring afresh, prints the same and writes the same files; so does a third
+	// that reads the scores back from the cache.
 	plot1, _ := os.ReadFile(plotPath)
 	if _, err := png.Decode(bytes.NewReader(plot1)); err != nil {
 		t.Errorf("heat map: %v", err)
 	}
-	code, out2, _ := runCmd(t, append(args, "--json")...)
-	grid2, _ := os.ReadFile(gridPath)
-	plot2, _ := os.ReadFile(plotPath)
-	if code != 0 || out2 != out || !bytes.Equal(grid1, grid2) || !bytes.Equal(plot1, plot2) {
-		t.Errorf("second run differs: exit %d\n%s\nfirst\n%s", code, out2, out)
+	for _, extra := range []string{"--fresh", "--json"} {
+		code, out2, errText := runCmd(t, append(args, "--json", extra)...)
+		grid2, _ := os.ReadFile(gridPath)
+		plot2, _ := os.ReadFile(plotPath)
+		if code != 0 || out2 != out || !bytes.Equal(grid1, grid2) || !bytes.Equal(plot1, plot2) {
+			t.Errorf("run with %s differs: exit %d\n%s\nfirst\n%s", extra, code, out2, out)
+		}
+		if reused := strings.Contains(errText, "28 images' scores reused"); reused != (extra == "--json") {
+			t.Errorf("run with %s: %q", extra, errText)
+		}
 	}
 
 	// The table names the best cell and the odin eval command that uses it.
@@ -157,6 +165,7 @@ func TestTuneCellsMatchEval(t *testing.T) {
 }
 
 func TestTuneWithoutOODData(t *testing.T) {
+	t.Setenv("ODIN_CACHE", t.TempDir())
 	code, out, errText := runCmd(t, "tune", "--nn", smallNetPath, "--in_dataset", "Uniform", "--val_dataset", "none",
 		"--count", "6", "--magnitudes", "0,0.001,0.002", "--quiet", "--json")
 	if code != 0 {
@@ -172,6 +181,7 @@ func TestTuneWithoutOODData(t *testing.T) {
 }
 
 func TestTuneBadInput(t *testing.T) {
+	t.Setenv("ODIN_CACHE", t.TempDir())
 	base := []string{"tune", "--nn", smallNetPath, "--in_dataset", "Uniform", "--val_dataset", "Gaussian", "--count", "4", "--quiet"}
 	for _, c := range []struct {
 		args []string

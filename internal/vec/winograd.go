@@ -15,98 +15,123 @@ import "fmt"
 //
 // Transform-domain element (i, j) is index ξ = 6i + j. Each 2-D transform is a pass of the 1-D
 // transform down the columns of the tile followed by one along the rows of the result. The
-// assembly and Go versions perform the same float32 operations in the same order; every
-// multiplication but the ones by 5 is by a power of two and so exact, and those by 5 are
-// rounded on their own (never fused), so both give the same bits.
+// assembly and Go versions perform the same float32 operations in the same order, and every
+// multiplication is by a power of two and so exact, whether fused with an addition or not: both
+// give the same bits.
 
-// SplitPhases4 writes d_k[v] = op(src[4v+k]) for k = 0…3 and v < len(src)/4, where
-// op(x) = x·s + t followed by max(·, 0) when relu, rounded as ScaleShift rounds. It splits an
-// image row into its four column phases for WinogradIn4. len(src) must be a multiple of 16 and
-// each d_k must hold len(src)/4 values.
-func SplitPhases4(d0, d1, d2, d3, src []float32, s, t float32, relu bool) {
-	n := len(src) / 4
-	if len(src)%16 != 0 || len(d0) < n || len(d1) < n || len(d2) < n || len(d3) < n {
-		panic(fmt.Sprintf("vec: SplitPhases4: len(src)=%d, destinations %d %d %d %d", len(src), len(d0), len(d1), len(d2), len(d3)))
-	}
-	if n == 0 {
+// WinogradPhases4 writes rows y0 … y0+rows−1 of an image plane (src, row y at src[y·w:], w a
+// multiple of 4) into the phase planes that WinogradIn4 reads. The zero-padded copy of the plane
+// has pixel (y, x) at (Y, X) = (y+1, x+1); its element (Y, X) goes to plane (Y mod 4)·6 + j at
+// (Y/4)·tw + v for X = 4v + j, j = 0…5 and v < tw = w/4, so that planes 4 and 5 repeat planes 0
+// and 1 one column of tiles to the left. Planes are ps apart (ps ≥ (h/4+1)·tw for an h-row
+// image). Each pixel becomes x·s + t, then max(·, 0) when relu, rounded as ScaleShift rounds;
+// the padding columns become zeros. The caller zeroes the padding rows Y = 0 and Y = h+1.
+// It panics if p or src is too short.
+func WinogradPhases4(p []float32, ps int, src []float32, w, y0, rows int, s, t float32, relu bool) {
+	if rows <= 0 {
 		return
 	}
-	if hasWinograd {
-		splitPhases4Asm(&d0[0], &d1[0], &d2[0], &d3[0], &src[0], len(src), s, t, relu)
+	tw := w / 4
+	if w <= 0 || w%4 != 0 || y0 < 0 || ps < tw || len(src) < rows*w {
+		panic(fmt.Sprintf("vec: WinogradPhases4: w=%d y0=%d rows=%d ps=%d len(src)=%d", w, y0, rows, ps, len(src)))
+	}
+	base := func(y int) int { return (y+1)%4*6*ps + (y+1)/4*tw }
+	last := 0
+	for y := max(y0, y0+rows-4); y < y0+rows; y++ {
+		last = max(last, base(y)+5*ps+tw)
+	}
+	if last > len(p) {
+		panic(fmt.Sprintf("vec: WinogradPhases4: rows %d…%d need %d phase values, have %d", y0, y0+rows-1, last, len(p)))
+	}
+	if hasWinograd && (w%16 == 0 || w == 8) {
+		winogradPhases4Asm(&p[base(y0)], ps, tw, (y0+1)%4, &src[0], w, rows, s, t, relu)
 		return
 	}
-	splitPhases4Go(d0, d1, d2, d3, src, s, t, relu)
+	winogradPhases4Go(p, ps, src, w, y0, rows, s, t, relu)
 }
 
-// WinogradIn4 transforms groups·4 input tiles lying side by side. Element (i, j) of tile g·4+k
-// is src[off[6i+j] + 4g + k]; element ξ of its transform is written to dst[ξ·ds + 4g + k].
-// It panics if an offset is negative or a slice is too short.
-func WinogradIn4(dst []float32, ds int, src []float32, off *[36]int, groups int) {
+// WinogradIn4 transforms groups·4 input tiles, numbered t from 0, from the phase planes that
+// WinogradPhases4 writes (ps apart, phase rows pw apart): element (i, j) of tile t is
+// src[((i mod 4)·6 + j)·ps + (i/4)·pw + t]. Element ξ of its transform goes to dst[ξ·ds + t].
+// It panics if a slice is too short.
+func WinogradIn4(dst []float32, ds int, src []float32, ps, pw, groups int) {
 	if groups <= 0 {
 		return
 	}
-	w := 4 * groups
-	for _, o := range off {
-		if o < 0 || o+w > len(src) {
-			panic(fmt.Sprintf("vec: WinogradIn4: offset %d + %d outside src of %d", o, w, len(src)))
-		}
+	n := 4 * groups
+	if ps < 0 || pw < 0 || max(23*ps, 11*ps+pw)+n > len(src) {
+		panic(fmt.Sprintf("vec: WinogradIn4: ps=%d pw=%d, %d tiles outside src of %d", ps, pw, n, len(src)))
 	}
-	if ds < w || 35*ds+w > len(dst) {
-		panic(fmt.Sprintf("vec: WinogradIn4: ds=%d, len(dst)=%d for %d groups", ds, len(dst), groups))
+	if ds < n || 35*ds+n > len(dst) {
+		panic(fmt.Sprintf("vec: WinogradIn4: ds=%d, len(dst)=%d for %d tiles", ds, len(dst), n))
 	}
 	if hasWinograd {
-		winogradIn4Asm(&dst[0], ds, &src[0], &off[0], groups)
+		winogradIn4Asm(&dst[0], ds, &src[0], ps, pw, groups)
 		return
 	}
-	winogradIn4Go(dst, ds, src, off, groups)
+	winogradIn4Go(dst, ds, src, ps, pw, groups)
 }
 
-// WinogradOut4 inverse-transforms groups·4 tiles lying side by side: element ξ of tile g·4+k is
-// src[ξ·ms + 4g + k], and row a of its 4×4 output goes to dst[a·ld + 16g + 4k : …+4], added
-// to what is there when acc. It panics if a slice is too short.
-func WinogradOut4(dst []float32, ld int, src []float32, ms int, groups int, acc bool) {
-	if groups <= 0 {
+// WinogradOut4 inverse-transforms units·groups·4 tiles: element ξ of tile k of group g of unit
+// r is src[ξ·ms + (r·groups + g)·4 + k], and row a of its 4×4 output goes to
+// dst[r·unit + a·ld + 16g + (k mod 2)·4 + (k/2)·tile2 : …+4], added to what is there when acc.
+// With tile2 = 8 a group's tiles lie side by side; with tile2 = 4·ld a group is two tiles wide
+// and two high. It panics if a slice is too short.
+func WinogradOut4(dst []float32, ld int, src []float32, ms int, groups, units, unit, tile2 int, acc bool) {
+	if groups <= 0 || units <= 0 {
 		return
 	}
-	w := 4 * groups
-	if ms < w || 35*ms+w > len(src) || ld < 4*w || 3*ld+4*w > len(dst) {
-		panic(fmt.Sprintf("vec: WinogradOut4: ms=%d len(src)=%d ld=%d len(dst)=%d for %d groups", ms, len(src), ld, len(dst), groups))
+	n := 4 * groups * units
+	if ms < n || 35*ms+n > len(src) || ld < 0 || unit < 0 || tile2 < 8 ||
+		(units-1)*unit+3*ld+16*(groups-1)+tile2+8 > len(dst) {
+		panic(fmt.Sprintf("vec: WinogradOut4: ms=%d len(src)=%d ld=%d unit=%d tile2=%d len(dst)=%d for %d units of %d groups",
+			ms, len(src), ld, unit, tile2, len(dst), units, groups))
 	}
 	if hasWinograd {
-		winogradOut4Asm(&dst[0], ld, &src[0], ms, groups, acc)
+		winogradOut4Asm(&dst[0], ld, &src[0], ms, groups, units, unit, tile2, acc)
 		return
 	}
-	winogradOut4Go(dst, ld, src, ms, groups, acc)
+	for r := range units {
+		winogradOut4Go(dst[r*unit:], ld, src[r*4*groups:], ms, groups, tile2, acc)
+	}
 }
 
-func splitPhases4Go(d0, d1, d2, d3, src []float32, s, t float32, relu bool) {
-	op := func(x float32) float32 {
-		y := float32(x*s) + t
-		if relu && !(y > 0) {
-			y = 0
+func winogradPhases4Go(p []float32, ps int, src []float32, w, y0, rows int, s, t float32, relu bool) {
+	tw := w / 4
+	op := func(x int, line []float32) float32 {
+		if x < 0 || x >= w {
+			return 0
 		}
-		return y
+		v := float32(line[x]*s) + t
+		if relu && !(v > 0) {
+			v = 0
+		}
+		return v
 	}
-	for v := range len(src) / 4 {
-		d0[v] = op(src[4*v])
-		d1[v] = op(src[4*v+1])
-		d2[v] = op(src[4*v+2])
-		d3[v] = op(src[4*v+3])
+	for r := range rows {
+		y := y0 + r + 1
+		b := y%4*6*ps + y/4*tw
+		line := src[r*w : (r+1)*w]
+		for v := range tw {
+			for j := range 6 {
+				p[b+j*ps+v] = op(4*v+j-1, line)
+			}
+		}
 	}
 }
 
 // in6 is the 1-D input transform Bᵀ·d, in the order of operations of the assembly.
 func in6(d *[6]float32) (o [6]float32) {
+	c := d[4] - d[2]
+	e := d[3] - d[1]
 	a := d[4] - 4*d[2]
 	b := d[3] - 4*d[1]
+	o[0] = 4*(d[0]-d[2]) + c
 	o[1] = a + b
 	o[2] = a - b
-	c := d[4] - d[2]
-	e := (d[3] - d[1]) * 2
-	o[3] = c + e
-	o[4] = c - e
-	o[0] = (4*d[0] + d[4]) - float32(5*d[2])
-	o[5] = (4*d[1] + d[5]) - float32(5*d[3])
+	o[3] = c + 2*e
+	o[4] = c - 2*e
+	o[5] = (d[5] - d[3]) - 4*e
 	return o
 }
 
@@ -123,13 +148,13 @@ func out6(m *[6]float32) (o [4]float32) {
 	return o
 }
 
-func winogradIn4Go(dst []float32, ds int, src []float32, off *[36]int, groups int) {
+func winogradIn4Go(dst []float32, ds int, src []float32, ps, pw, groups int) {
 	for t := range 4 * groups {
 		var tmp [6][6]float32
 		for j := range 6 {
 			var d [6]float32
 			for i := range 6 {
-				d[i] = src[off[6*i+j]+t]
+				d[i] = src[(i%4*6+j)*ps+i/4*pw+t]
 			}
 			o := in6(&d)
 			for i := range 6 {
@@ -145,7 +170,7 @@ func winogradIn4Go(dst []float32, ds int, src []float32, off *[36]int, groups in
 	}
 }
 
-func winogradOut4Go(dst []float32, ld int, src []float32, ms int, groups int, acc bool) {
+func winogradOut4Go(dst []float32, ld int, src []float32, ms int, groups, tile2 int, acc bool) {
 	for t := range 4 * groups {
 		var tmp [4][6]float32
 		for j := range 6 {
@@ -158,9 +183,11 @@ func winogradOut4Go(dst []float32, ld int, src []float32, ms int, groups int, ac
 				tmp[a][j] = o[a]
 			}
 		}
+		g, k := t/4, t%4
+		at := 16*g + k%2*4 + k/2*tile2
 		for a := range 4 {
 			o := out6(&tmp[a])
-			row := dst[a*ld+4*t : a*ld+4*t+4]
+			row := dst[a*ld+at : a*ld+at+4]
 			if acc {
 				for b := range 4 {
 					row[b] += o[b]

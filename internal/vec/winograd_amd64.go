@@ -7,10 +7,10 @@ package vec
 var hasWinograd = hasAVX2
 
 //go:noescape
-func winogradIn4Asm(dst *float32, ds int, src *float32, off *int, groups int)
+func winogradIn4Asm(dst *float32, ds int, src *float32, ps, pw, groups int)
 
 //go:noescape
-func winogradOut4Asm(dst *float32, ld int, src *float32, ms int, groups int, acc bool)
+func winogradOut4Asm(dst *float32, ld int, src *float32, ms int, groups, units, unit, tile2 int, acc bool)
 
 //go:noescape
-func splitPhases4Asm(d0, d1, d2, d3, src *float32, n int, s, t float32, relu bool)
+func winogradPhases4Asm(base *float32, ps, tw, phase int, src *float32, w, rows int, s, t float32, relu bool)

@@ -4,8 +4,10 @@ package vec
 
 const hasWinograd = false
 
-func winogradIn4Asm(dst *float32, ds int, src *float32, off *int, groups int) {}
+func winogradIn4Asm(dst *float32, ds int, src *float32, ps, pw, groups int) {}
 
-func winogradOut4Asm(dst *float32, ld int, src *float32, ms int, groups int, acc bool) {}
+func winogradOut4Asm(dst *float32, ld int, src *float32, ms int, groups, units, unit, tile2 int, acc bool) {
+}
 
-func splitPhases4Asm(d0, d1, d2, d3, src *float32, n int, s, t float32, relu bool) {}
+func winogradPhases4Asm(base *float32, ps, tw, phase int, src *float32, w, rows int, s, t float32, relu bool) {
+}
