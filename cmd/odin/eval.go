@@ -32,6 +32,7 @@ func init() {
 type evalFlags struct {
 	netFlags
 	out, in, cache, construction, scores string
+	method, stats                        string
 	magnitude, temperature               float64
 	first, count                         int
 	seed                                 uint64
@@ -61,6 +62,8 @@ func (f *evalFlags) register(fs interface {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
 	fs.BoolVar(&f.csv, "csv", false, "print CSV instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.method, "method", "", "detectors to score with, comma-separated ("+strings.Join(ood.Names(), ", ")+"); default msp,odin, the seed's two-column table")
+	fs.StringVar(&f.stats, "stats", "", "statistics file of the fitted detectors (made by odin fit; default in the cache)")
 	fs.BoolVar(&f.fresh, "fresh", false, "score again instead of reusing scores kept in the cache by an earlier run")
 }
 
@@ -172,12 +175,15 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 	if err != nil {
 		return nil, err
 	}
-	dets := []ood.Detector{ood.MSP{}, &ood.ODIN{Temperature: f.temperature, Magnitude: f.magnitude}}
+	dets, statsID, err := evalDetectors(f.method, f.stats, f.cache, f.nn, m, f.temperature, f.magnitude)
+	if err != nil {
+		return nil, err
+	}
 	// The in-distribution scores depend on the network, the parameters and the range only, so
 	// they are kept in the cache and reused by evaluations against other OOD sets.
 	inID := map[string]string{
 		"network": m.Name, "checkpoint": fileIdentity(f.path), "kernel": gemm.Kernel(),
-		"temperature": fmtF(f.temperature), "magnitude": fmtF(f.magnitude), "methods": "msp,odin",
+		"temperature": fmtF(f.temperature), "magnitude": fmtF(f.magnitude), "methods": methodList(dets), "stats": statsID,
 		"in_dataset": inName, "first": strconv.Itoa(inR.First), "count": strconv.Itoa(inR.Count),
 	}
 	outID := maps.Clone(inID)
@@ -204,6 +210,7 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 			"magnitude": strconv.FormatFloat(f.magnitude, 'g', -1, 64), "in_dataset": inName, "out_dataset": f.out,
 			"first": strconv.Itoa(f.first), "count": strconv.Itoa(inR.Count) + "," + strconv.Itoa(outR.Count),
 			"seed": strconv.FormatUint(f.seed, 10), "construction": f.construction,
+			"methods": methodList(dets), "stats": statsID,
 		},
 	}, nil
 }
@@ -227,13 +234,18 @@ func (f *evalFlags) report(stdout io.Writer, m *models.Model, known models.Known
 	if inName == "" {
 		inName = known.InSet
 	}
+	seedTable := strings.Join(o.Methods, ",") == "msp,odin"
 	switch {
 	case f.json:
 		obj := map[string]any{
 			"nn": f.nn, "in_dataset": inName, "out_dataset": f.out,
 			"temperature": f.temperature, "magnitude": f.magnitude,
 			"count_in": ev.In.Count, "count_out": ev.Out.Count,
-			"baseline": o.Results[0].Percent(), "odin": o.Results[1].Percent(),
+		}
+		if seedTable {
+			obj["baseline"], obj["odin"] = o.Results[0].Percent(), o.Results[1].Percent()
+		} else {
+			obj["methods"] = methodJSON(o.Methods, o.Results)
 		}
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(obj)
@@ -256,6 +268,9 @@ func (f *evalFlags) report(stdout io.Writer, m *models.Model, known models.Known
 		{"Neural network architecture", m.Name},
 		{"In-distribution dataset", displayName(inName)},
 		{"Out-of-distribution dataset", displayName(f.out)},
+	}
+	if !seedTable {
+		return writeMethodTable(stdout, header, o.Methods, o.Results)
 	}
 	return metrics.WriteTable(stdout, header, []string{"Baseline", "Our Method"}, o.Results)
 }
