@@ -146,7 +146,8 @@ type GridScores struct {
 // clean forward pass (which also gives every ε = 0 cell, as max softmax(f/T) of the clean logits),
 // one backward pass per temperature, and one forward pass per perturbed copy x − ε·sign(g)/σ
 // with ε > 0. Perturbed copies are packed into full micro-batches; an image's result does not
-// depend on the other images of its micro-batch, so the scores are those of ood.ODIN.
+// depend on the other images of its micro-batch, so the scores are those of ood.ODIN. A
+// GridScorer keeps its workers' buffers between calls and is not safe for concurrent use.
 type GridScorer struct {
 	Model *models.Model
 	Grid  Grid
