@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,11 @@ func init() {
 
 const paperTemperatures = "1,2,5,10,20,50,100,200,500,1000"
 
+// godinMagnitudes are the magnitudes Generalized ODIN (Hsu et al., CVPR 2020) searched, and 0: the
+// mean in-distribution score keeps rising over the paper's [0, 0.004], so that range would
+// always pick its upper end.
+const godinMagnitudes = "0,0.0025,0.005,0.01,0.02,0.04,0.08"
+
 // tuneFlags are the flags of odin tune.
 type tuneFlags struct {
 	netFlags
@@ -58,12 +64,12 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
 	fs.StringVar(&f.val, "val_dataset", "Imagenet", "validation OOD set, several separated by commas (each tuned separately), or none to choose ε from in-distribution images alone")
 	fs.StringVar(&f.temperatures, "temperatures", paperTemperatures, "temperatures to try: a list a,b,c or lo:hi:n (n evenly spaced values); with --val_dataset none one value, default 1000")
-	fs.StringVar(&f.magnitudes, "magnitudes", "0:0.004:21", "magnitudes ε to try: a list a,b,c or lo:hi:n (n evenly spaced values)")
+	fs.StringVar(&f.magnitudes, "magnitudes", "0:0.004:21", "magnitudes ε to try: a list a,b,c or lo:hi:n (n evenly spaced values); with --val_dataset none default "+godinMagnitudes)
 	fs.StringVar(&f.criterion, "criterion", "fpr95", "what to optimise: fpr95, det_err or auroc (in_score with --val_dataset none)")
 	fs.IntVar(&f.first, "first", 0, "first held-out image of each set")
 	fs.IntVar(&f.count, "count", 1000, "held-out images of each set")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the noise sets and of built crops")
-	fs.StringVar(&f.cache, "cache", "", "folder of built OOD sets (default $ODIN_CACHE, else the user cache folder)")
+	fs.StringVar(&f.cache, "cache", "", "folder of built OOD sets and of grid scores, under tune/ (default $ODIN_CACHE, else the user cache folder)")
 	fs.StringVar(&f.construction, "construction", "seed", "how a missing Tiny-ImageNet/LSUN set is built: seed or clean")
 	fs.StringVar(&f.grid, "grid", "", "write every cell's metrics to this CSV file")
 	fs.StringVar(&f.plot, "plot", "", "write a heat map of the criterion to this PNG file (one per validation set, named after it, when there are several)")
@@ -93,6 +99,9 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if inOnly && !f.given["temperatures"] {
 		f.temperatures = "1000"
+	}
+	if inOnly && !f.given["magnitudes"] {
+		f.magnitudes = godinMagnitudes
 	}
 	grid, err := f.parseGrid()
 	if err != nil {
@@ -236,6 +245,12 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if err := f.writeReport(stdout, m, inName, vals[i], res); err != nil {
 			return err
+		}
+	}
+	for i, res := range results {
+		best, top := res.BestCell(), slices.Max(grid.Magnitudes)
+		if best.Magnitude == top && len(grid.Magnitudes) > 1 {
+			fmt.Fprintf(stderr, "note: %s: the chosen ε %s is the largest tried; a larger one may be better: widen --magnitudes\n", vals[i], fmtF(top))
 		}
 	}
 	if f.first+f.count > 1000 {

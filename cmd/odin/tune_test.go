@@ -178,6 +178,32 @@ func TestTuneWithoutOODData(t *testing.T) {
 	if got["temperature"] != 1000.0 || got["criterion"] != "in_score" || got["fpr95"] != nil || got["count_out"] != 0.0 {
 		t.Errorf("output %v", got)
 	}
+
+	// By default the magnitudes are Generalized ODIN's, at T = 1000.
+	grid := filepath.Join(t.TempDir(), "grid.csv")
+	code, _, errText = runCmd(t, "tune", "--nn", smallNetPath, "--in_dataset", "Uniform", "--val_dataset", "none",
+		"--count", "3", "--quiet", "--grid", grid)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errText)
+	}
+	data, err := os.ReadFile(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eps []string
+	for _, r := range rows[1:] {
+		if r[0] != "1000" {
+			t.Errorf("row %v: temperature is not 1000", r)
+		}
+		eps = append(eps, r[1])
+	}
+	if strings.Join(rows[0], ",") != "temperature,magnitude,in_score" || strings.Join(eps, ",") != godinMagnitudes {
+		t.Errorf("grid file %v", rows)
+	}
 }
 
 func TestTuneBadInput(t *testing.T) {
