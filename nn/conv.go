@@ -189,7 +189,7 @@ func (c *conv) scratch(cap int) (col, tmp int) {
 		}
 	}
 	if c.pre != nil {
-		tmp = c.cin * cap * hw
+		tmp = c.cin * (cap*hw + rowPad)
 	}
 	return col, tmp
 }
@@ -217,7 +217,7 @@ func (c *conv) directScratch(cap int) (pad, tile int) {
 
 func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
-	ldi, ldo := x.cap*hw, x.cap*ohw
+	ldi, ldo := x.ld(hw), x.ld(ohw)
 	switch {
 	case c.pointwise:
 		c.fw.Mul(out, ldo, in[0], ldi, n*hw, c.preRowOp, false, x.ws)
@@ -252,7 +252,7 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 		return
 	}
 	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
-	ldi, ldo := x.cap*hw, x.cap*ohw
+	ldi, ldo := x.ld(hw), x.ld(ohw)
 	// Without a fused normalisation the gradient accumulates straight into gin; with one it
 	// goes through tmp and is then scaled and masked.
 	dst, acc := gin[0], true

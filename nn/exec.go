@@ -13,6 +13,15 @@ type execCtx struct {
 	col, tmp, pad, tile []float32
 }
 
+// rowPad is the gap, in floats, after each channel row of a micro-batch. Without it the rows
+// of a plane that holds a power of two of pixels per batch lie a power of two apart, so the
+// rows a matrix product reads together (one per input channel) fall into a few cache sets and
+// evict one another: one cache line of padding measured 25% faster 1×1 convolutions on Zen1.
+const rowPad = 16
+
+// ld is the channel stride of values with hw pixels per image.
+func (x *execCtx) ld(hw int) int { return x.cap*hw + rowPad }
+
 // Exec runs a Graph forward and backward on micro-batches of up to Cap images. It owns every
 // buffer it needs, allocated once, so repeated runs allocate nothing. An Exec is not safe for
 // concurrent use; give each goroutine its own (see Pool).
@@ -38,11 +47,21 @@ func (g *Graph) NewExec(batch int) *Exec {
 	e.vals = make([][]float32, nv)
 	e.grads = make([][]float32, nv)
 	roots := make([][]float32, nv)
+	total := 0
 	for v := range nv {
 		if p.root[v] == v {
-			size := g.nodes[v].shape.Size() * batch
-			roots[v] = make([]float32, size)
-			e.groots = append(e.groots, make([]float32, size))
+			sh := g.nodes[v].shape
+			total += 2 * sh.C * e.x.ld(sh.H*sh.W)
+		}
+	}
+	arena := hugeFloats(total)
+	for v := range nv {
+		if p.root[v] == v {
+			sh := g.nodes[v].shape
+			size := sh.C * e.x.ld(sh.H*sh.W)
+			roots[v], arena = arena[:size:size], arena[size:]
+			e.groots = append(e.groots, arena[:size:size])
+			arena = arena[size:]
 			e.grads[v] = e.groots[len(e.groots)-1]
 		}
 	}
@@ -52,7 +71,7 @@ func (g *Graph) NewExec(batch int) *Exec {
 			continue
 		}
 		s := g.nodes[v].shape
-		ld := s.H * s.W * batch
+		ld := e.x.ld(s.H * s.W)
 		off := p.chOff[v] * ld
 		e.vals[v] = roots[r][off : off+s.C*ld]
 		e.grads[v] = e.grads[r][off : off+s.C*ld]
@@ -92,7 +111,7 @@ func (e *Exec) Forward(x []float32, n int) error {
 		return fmt.Errorf("nn: %d input values for %d images of %v", len(x), n, in)
 	}
 	e.n = n
-	scatter(e.vals[0], x, n, in, e.x.cap)
+	scatter(e.vals[0], x, n, in, e.x.ld(in.H*in.W))
 	for _, st := range e.g.plan.steps {
 		e.ins = e.ins[:0]
 		for _, v := range st.in {
@@ -126,7 +145,7 @@ func (e *Exec) read(v int, dst []float32) []float32 {
 		dst = make([]float32, size)
 	}
 	dst = dst[:size]
-	gather(dst, e.vals[v], e.n, s, e.x.cap)
+	gather(dst, e.vals[v], e.n, s, e.x.ld(s.H*s.W))
 	return dst
 }
 
@@ -152,7 +171,7 @@ func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, erro
 	for _, r := range e.groots {
 		clear(r)
 	}
-	scatter(e.grads[id], grad, e.n, s, e.x.cap)
+	scatter(e.grads[id], grad, e.n, s, e.x.ld(s.H*s.W))
 	steps := e.g.plan.steps
 	for i := len(steps) - 1; i >= 0; i-- {
 		st := steps[i]
@@ -172,26 +191,27 @@ func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, erro
 		gradInput = make([]float32, size)
 	}
 	gradInput = gradInput[:size]
-	gather(gradInput, e.grads[0], e.n, in, e.x.cap)
+	gather(gradInput, e.grads[0], e.n, in, e.x.ld(in.H*in.W))
 	return gradInput, nil
 }
 
 // scatter copies n images laid out one after another into the channel-major batch layout.
-func scatter(dst, src []float32, n int, s Shape, cap int) {
+// ld is the layout's channel stride.
+func scatter(dst, src []float32, n int, s Shape, ld int) {
 	hw := s.H * s.W
 	for b := range n {
 		for c := range s.C {
-			copy(dst[c*cap*hw+b*hw:c*cap*hw+(b+1)*hw], src[(b*s.C+c)*hw:(b*s.C+c+1)*hw])
+			copy(dst[c*ld+b*hw:c*ld+(b+1)*hw], src[(b*s.C+c)*hw:(b*s.C+c+1)*hw])
 		}
 	}
 }
 
 // gather is the inverse of scatter.
-func gather(dst, src []float32, n int, s Shape, cap int) {
+func gather(dst, src []float32, n int, s Shape, ld int) {
 	hw := s.H * s.W
 	for b := range n {
 		for c := range s.C {
-			copy(dst[(b*s.C+c)*hw:(b*s.C+c+1)*hw], src[c*cap*hw+b*hw:c*cap*hw+(b+1)*hw])
+			copy(dst[(b*s.C+c)*hw:(b*s.C+c+1)*hw], src[c*ld+b*hw:c*ld+(b+1)*hw])
 		}
 	}
 }

@@ -4,7 +4,7 @@ import "github.com/odin-ood/odin/internal/vec"
 
 // Every value of a micro-batch is stored channel-major with the images side by side:
 // element (c, image b, pixel p) of a value with plane size hw sits at c·ld + b·hw + p, where
-// ld = cap·hw and cap is the Exec's batch capacity. Only the first n images are meaningful.
+// ld = cap·hw + rowPad and cap is the Exec's batch capacity. Only the first n images are meaningful.
 // This keeps each channel of the whole micro-batch one contiguous row, so that a 1×1
 // convolution is a single matrix product and concatenation is adjacency.
 
@@ -24,7 +24,7 @@ type affine struct {
 }
 
 func (a *affine) forward(x *execCtx, n int, in [][]float32, out []float32) {
-	ld := x.cap * a.hw
+	ld := x.ld(a.hw)
 	for c := range a.scale {
 		vec.ScaleShift(out[c*ld:c*ld+n*a.hw], in[0][c*ld:c*ld+n*a.hw], a.scale[c], a.shift[c], a.relu)
 	}
@@ -34,7 +34,7 @@ func (a *affine) backward(x *execCtx, n int, in [][]float32, out, gout []float32
 	if gin[0] == nil {
 		return
 	}
-	ld := x.cap * a.hw
+	ld := x.ld(a.hw)
 	for c := range a.scale {
 		vec.BNGrad(gin[0][c*ld:c*ld+n*a.hw], gout[c*ld:c*ld+n*a.hw], in[0][c*ld:c*ld+n*a.hw], a.scale[c], a.shift[c], a.relu)
 	}
@@ -44,7 +44,7 @@ type relu struct{ c, hw int }
 
 func (r relu) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	rows, hw := r.c, r.hw
-	ld := x.cap * hw
+	ld := x.ld(hw)
 	for c := range rows {
 		src := in[0][c*ld : c*ld+n*hw]
 		dst := out[c*ld : c*ld+n*hw]
@@ -59,7 +59,7 @@ func (r relu) backward(x *execCtx, n int, in [][]float32, out, gout []float32, g
 		return
 	}
 	rows, hw := r.c, r.hw
-	ld := x.cap * hw
+	ld := x.ld(hw)
 	for c := range rows {
 		y := out[c*ld : c*ld+n*hw]
 		g := gout[c*ld : c*ld+n*hw]
@@ -77,7 +77,7 @@ type add struct{ c, hw int }
 
 func (a add) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	rows, hw := a.c, a.hw
-	ld := x.cap * hw
+	ld := x.ld(hw)
 	for c := range rows {
 		p, q := in[0][c*ld:c*ld+n*hw], in[1][c*ld:c*ld+n*hw]
 		dst := out[c*ld : c*ld+n*hw]
@@ -89,7 +89,7 @@ func (a add) forward(x *execCtx, n int, in [][]float32, out []float32) {
 
 func (a add) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
 	rows, hw := a.c, a.hw
-	ld := x.cap * hw
+	ld := x.ld(hw)
 	for _, dst := range gin {
 		if dst == nil {
 			continue
@@ -113,7 +113,7 @@ type concat struct {
 }
 
 func (k concat) forward(x *execCtx, n int, in [][]float32, out []float32) {
-	ld := x.cap * k.hw
+	ld := x.ld(k.hw)
 	off := 0
 	for i, c := range k.channels {
 		if !k.aliased[i] {
@@ -126,7 +126,7 @@ func (k concat) forward(x *execCtx, n int, in [][]float32, out []float32) {
 }
 
 func (k concat) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
-	ld := x.cap * k.hw
+	ld := x.ld(k.hw)
 	off := 0
 	for i, c := range k.channels {
 		if !k.aliased[i] && gin[i] != nil {
@@ -150,7 +150,7 @@ type avgPool struct {
 
 func (p *avgPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	hw, oh, ow := p.in.H*p.in.W, p.in.H/p.k, p.in.W/p.k
-	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	ldi, ldo := x.ld(hw), x.ld(oh*ow)
 	inv := 1 / float32(p.k*p.k)
 	for c := range p.in.C {
 		for b := range n {
@@ -188,7 +188,7 @@ func (p *avgPool) backward(x *execCtx, n int, in [][]float32, out, gout []float3
 		return
 	}
 	hw, oh, ow := p.in.H*p.in.W, p.in.H/p.k, p.in.W/p.k
-	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	ldi, ldo := x.ld(hw), x.ld(oh*ow)
 	inv := 1 / float32(p.k*p.k)
 	for c := range p.in.C {
 		for b := range n {
@@ -228,7 +228,7 @@ type globalPool struct{ in Shape }
 
 func (p *globalPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	hw := p.in.H * p.in.W
-	ld := x.cap * hw
+	ld := x.ld(hw)
 	inv := 1 / float32(hw)
 	for c := range p.in.C {
 		for b := range n {
@@ -236,7 +236,7 @@ func (p *globalPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
 			for _, v := range in[0][c*ld+b*hw : c*ld+(b+1)*hw] {
 				s += v
 			}
-			out[c*x.cap+b] = s * inv
+			out[c*x.ld(1)+b] = s * inv
 		}
 	}
 }
@@ -246,11 +246,11 @@ func (p *globalPool) backward(x *execCtx, n int, in [][]float32, out, gout []flo
 		return
 	}
 	hw := p.in.H * p.in.W
-	ld := x.cap * hw
+	ld := x.ld(hw)
 	inv := 1 / float32(hw)
 	for c := range p.in.C {
 		for b := range n {
-			v := gout[c*x.cap+b] * inv
+			v := gout[c*x.ld(1)+b] * inv
 			d := gin[0][c*ld+b*hw : c*ld+(b+1)*hw]
 			for i := range d {
 				d[i] += v
@@ -266,7 +266,7 @@ type linear struct {
 }
 
 func (l *linear) forward(x *execCtx, n int, in [][]float32, out []float32) {
-	ld := x.cap
+	ld := x.ld(1)
 	for k := range l.out {
 		w := l.w[k*l.in : (k+1)*l.in]
 		for b := range n {
@@ -286,7 +286,7 @@ func (l *linear) backward(x *execCtx, n int, in [][]float32, out, gout []float32
 	if gin[0] == nil {
 		return
 	}
-	ld := x.cap
+	ld := x.ld(1)
 	for c := range l.in {
 		for b := range n {
 			var s float32
@@ -306,7 +306,7 @@ type shortcutA struct {
 
 func (s *shortcutA) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	hw, oh, ow := s.in.H*s.in.W, s.in.H/2, s.in.W/2
-	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	ldi, ldo := x.ld(hw), x.ld(oh*ow)
 	cout := s.in.C + 2*s.lo
 	for c := range cout {
 		dst := out[c*ldo : c*ldo+n*oh*ow]
@@ -332,7 +332,7 @@ func (s *shortcutA) backward(x *execCtx, n int, in [][]float32, out, gout []floa
 		return
 	}
 	hw, oh, ow := s.in.H*s.in.W, s.in.H/2, s.in.W/2
-	ldi, ldo := x.cap*hw, x.cap*oh*ow
+	ldi, ldo := x.ld(hw), x.ld(oh*ow)
 	for ci := range s.in.C {
 		c := ci + s.lo
 		for b := range n {

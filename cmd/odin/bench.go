@@ -25,7 +25,7 @@ func init() {
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench")
 	var nf netFlags
-	nf.register(fs, "densenet10", 16)
+	nf.register(fs, "densenet10", 8)
 	n := fs.Int("n", 512, "images per measurement")
 	rounds := fs.Int("rounds", 3, "measurements of each kind, alternated; the median is printed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
