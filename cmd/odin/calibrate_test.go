@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,32 @@ func TestCalibrateWritesThreshold(t *testing.T) {
 	}
 	if n != 36 {
 		t.Errorf("Decide accepts %d of the 40 calibration images, want 36", n)
+	}
+
+	// odin eval --threshold takes T and ε from the file and applies its rule: on the calibration
+	// images themselves it accepts the 90% it was calibrated to.
+	code, out, errText = runCmd(t, "eval", "--nn", smallNetPath, "--in_dataset", "Uniform", "--out_dataset", "Gaussian",
+		"--first", "3", "--count", "40", "--threshold", path, "--quiet")
+	if code != 0 {
+		t.Fatalf("eval --threshold: exit %d: %s", code, errText)
+	}
+	if !strings.Contains(out, "accepts 90.00% of the in-distribution images") || !strings.Contains(out, fmt.Sprintf("T = %g, ε = %g", T, eps)) {
+		t.Errorf("eval --threshold output:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--magnitude", "0.5"}, "leave out --temperature and --magnitude"},
+		{[]string{"--method", "msp,energy"}, "--method must include odin"},
+		{[]string{"--nn", filepath.Join("..", "..", "models", "testdata", "resnet8.pt")}, "threshold was calibrated on checkpoint"},
+	} {
+		args := append([]string{"eval", "--nn", smallNetPath, "--in_dataset", "Uniform", "--out_dataset", "Gaussian",
+			"--count", "4", "--threshold", path, "--quiet"}, tc.args...)
+		code, _, errText := runCmd(t, args...)
+		if code == 0 || !strings.Contains(errText, tc.want) || strings.Count(strings.TrimSpace(errText), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q; want one line containing %q", tc.args, code, errText, tc.want)
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/odin-ood/odin/internal/gemm"
 	"io"
 	"maps"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
+	"github.com/odin-ood/odin/internal/gemm"
 	"github.com/odin-ood/odin/internal/progress"
 	"github.com/odin-ood/odin/metrics"
 	"github.com/odin-ood/odin/models"
@@ -33,6 +33,7 @@ type evalFlags struct {
 	netFlags
 	out, in, cache, construction, scores string
 	method, stats                        string
+	threshold                            string
 	magnitude, temperature               float64
 	first, count                         int
 	seed                                 uint64
@@ -65,6 +66,7 @@ func (f *evalFlags) register(fs interface {
 	fs.StringVar(&f.method, "method", "", "detectors to score with, comma-separated ("+strings.Join(ood.Names(), ", ")+"); default msp,odin, the seed's two-column table")
 	fs.StringVar(&f.stats, "stats", "", "statistics file of the fitted detectors (made by odin fit; default in the cache)")
 	fs.BoolVar(&f.fresh, "fresh", false, "score again instead of reusing scores kept in the cache by an earlier run")
+	fs.StringVar(&f.threshold, "threshold", "", "threshold file made by odin calibrate: take T and ε from it and report what its decision rule accepts")
 }
 
 func (f *evalFlags) check() error {
@@ -121,6 +123,12 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	var th *experiment.Threshold
+	if f.threshold != "" {
+		if th, err = f.useThreshold(); err != nil {
+			return err
+		}
+	}
 	ev, err := f.setup(ctx, m, known, stderr)
 	if err != nil {
 		return err
@@ -133,7 +141,69 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return err
 	}
-	return f.report(stdout, m, known, ev, o)
+	if err := f.report(stdout, m, known, ev, o); err != nil {
+		return err
+	}
+	if th != nil {
+		return reportDecisions(stdout, stderr, th, o, f.json || f.csv)
+	}
+	return nil
+}
+
+// useThreshold loads --threshold, checks that it was calibrated on this network and takes its T
+// and ε, refusing a --temperature or --magnitude that disagrees.
+func (f *evalFlags) useThreshold() (*experiment.Threshold, error) {
+	th, err := experiment.LoadThreshold(f.threshold)
+	if err != nil {
+		return nil, err
+	}
+	digest, err := experiment.CheckpointDigest(f.path)
+	if err != nil {
+		return nil, err
+	}
+	if err := th.CheckNetwork(digest); err != nil {
+		return nil, fmt.Errorf("--threshold %s: %v", f.threshold, err)
+	}
+	if f.given["temperature"] && f.temperature != th.Temperature || f.given["magnitude"] && f.magnitude != th.Magnitude {
+		return nil, usageError("--threshold %s holds T = %g and ε = %g; leave out --temperature and --magnitude or give those", f.threshold, th.Temperature, th.Magnitude)
+	}
+	if f.method != "" && !strings.Contains(","+f.method+",", ",odin,") {
+		return nil, usageError("--threshold decides on odin scores: --method must include odin")
+	}
+	f.temperature, f.magnitude = th.Temperature, th.Magnitude
+	return th, nil
+}
+
+// reportDecisions prints what the threshold's rule (accept when the ODIN score ≥ δ) does on the
+// scored images: the fraction of in-distribution images it accepts and of OOD images it lets
+// through. With machine output (--json, --csv) it goes to stderr, so stdout stays one document.
+func reportDecisions(stdout, stderr io.Writer, th *experiment.Threshold, o *experiment.Outcome, machine bool) error {
+	d := -1
+	for i, m := range o.Methods {
+		if m == "odin" {
+			d = i
+		}
+	}
+	if d < 0 {
+		return nil
+	}
+	frac := func(scores []float64) float64 {
+		n := 0
+		for _, s := range scores {
+			if th.Decide(s) {
+				n++
+			}
+		}
+		return 100 * float64(n) / float64(len(scores))
+	}
+	w := stdout
+	if machine {
+		w = stderr
+	}
+	_, err := fmt.Fprintf(w, "\nThreshold δ = %.17g (T = %g, ε = %g, calibrated on %d images of %s to accept %g%%):\n"+
+		"accepts %.2f%% of the in-distribution images and %.2f%% of the OOD images\n",
+		th.Delta, th.Temperature, th.Magnitude, th.Count, th.InDataset, 100*th.TPR, frac(o.In[d]), frac(o.Out[d]))
+	return err
 }
 
 // setup opens the sets and prepares the evaluation.
