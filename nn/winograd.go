@@ -79,9 +79,10 @@ func newWinograd(cin, cout, h, w int, k []float32, budget int) *winograd {
 	return wg
 }
 
-// strides returns the row stride of a chunk of tiles tiles and the strides between the
-// transform-domain elements of its inputs and of its products. The latter are made an odd
+// strides returns the row stride of a chunk of tiles tiles' products and the strides between
+// the transform-domain elements of its inputs and of its products. The latter are made an odd
 // number of cache lines so that the 36 rows a transform touches fall in different cache sets.
+// The inputs are written in the matrix product's panel layout (see vin), whole panels.
 func (wg *winograd) strides(tiles int) (ld, vs, ms int) {
 	odd := func(n int) int {
 		n = (n + 15) &^ 15
@@ -91,7 +92,21 @@ func (wg *winograd) strides(tiles int) (ld, vs, ms int) {
 		return n
 	}
 	ld = tiles
-	return ld, odd(wg.cin * ld), odd(wg.cout * ld)
+	pw := gemm.PanelWidth
+	return ld, odd(wg.cin * (tiles + pw - 1) / pw * pw), odd(wg.cout * ld)
+}
+
+// vin transforms the tiles t0 … t0+n−1 of a chunk (n a multiple of 4) for input channel c from
+// the phase planes at src (tile t0 first) into v, the chunk's transformed inputs, which are laid
+// out as the product's B panels so that it reads them without packing: element ξ of tile t of
+// channel c is at ξ·vs + (t/w)·cin·w + c·w + t mod w, w = gemm.PanelWidth.
+func (wg *winograd) vin(v []float32, vs, c int, src []float32, t0, n int) {
+	pw := gemm.PanelWidth
+	for n > 0 {
+		k := min(n, pw-t0%pw) // up to the end of t0's panel
+		vec.WinogradIn4(v[t0/pw*wg.cin*pw+c*pw+t0%pw:], vs, src, wg.ps, wg.tw, k/4)
+		src, t0, n = src[k:], t0+k, n-k
+	}
 }
 
 // scratch returns the sizes of the transformed inputs, the products and the phase planes.
@@ -125,12 +140,12 @@ func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, 
 				b, ty0 := r/wg.th, r%wg.th
 				ty1 := min(wg.th, ty0+r1-r)
 				wg.phases(x.pad, src[c*lds+b*hw:c*lds+(b+1)*hw], ty0, ty1, s, t, relu)
-				vec.WinogradIn4(v[c*ld+(r-r0)*wg.tw:], vs, x.pad[ty0*wg.tw:], wg.ps, wg.tw, (ty1-ty0)*wg.tw/4)
+				wg.vin(v, vs, c, x.pad[ty0*wg.tw:], (r-r0)*wg.tw, (ty1-ty0)*wg.tw)
 				r += ty1 - ty0
 			}
 		}
 		for xi, u := range wg.u {
-			u.Mul(m[xi*ms:], ld, v[xi*vs:], ld, tiles, nil, false, x.ws)
+			u.MulPanels(m[xi*ms:], ld, v[xi*vs:], tiles, false, x.ws)
 		}
 		for co := range wg.cout {
 			for r := r0; r < r1; {
