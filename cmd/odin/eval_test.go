@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -120,4 +121,39 @@ func TestEvalUnknownSet(t *testing.T) {
 		t.Errorf("missing LSUN: exit %d, stderr %q", code, stderr.String())
 	}
 	t.Logf("missing LSUN says: %s", stderr.String())
+}
+
+// TestEvalCacheFollowsCheckpointContents checks that kept scores are found again for a copy of
+// the checkpoint (another path and time) and not for a checkpoint with other contents.
+func TestEvalCacheFollowsCheckpointContents(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	data, err := os.ReadFile(smallNetPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := func() int {
+		e, _ := os.ReadDir(filepath.Join(cache, "scores"))
+		return len(e)
+	}
+	for i, want := range []int{2, 2, 4} {
+		path := filepath.Join(dir, fmt.Sprintf("net%d.pth", i))
+		contents := data
+		if i == 2 {
+			// The same network with the last weight changed: another checkpoint.
+			contents = append([]byte(nil), data...)
+			contents[len(contents)-100] ^= 1
+		}
+		if err := os.WriteFile(path, contents, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errText := runCmd(t, "eval", "--nn", path, "--in_dataset", "Uniform", "--out_dataset", "Gaussian",
+			"--count", "4", "--cache", cache, "--quiet")
+		if code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, code, errText)
+		}
+		if got := entries(); got != want {
+			t.Errorf("after run %d the cache holds %d score folders, want %d", i, got, want)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 type netFlags struct {
 	nn, arch, data string
 	path           string // the checkpoint file, once load has resolved --nn
+	digest         string // its identity in cache keys, once computed (see checkpointIdentity)
 	workers, batch int
 }
 
@@ -59,7 +60,7 @@ func (f *netFlags) load() (*models.Model, models.Known, error) {
 			return nil, known, fmt.Errorf("%s has %d classes: pass --in_dataset", f.nn, m.Classes())
 		}
 	}
-	f.path = path
+	f.path, f.digest = path, ""
 	return m, known, nil
 }
 

@@ -170,7 +170,7 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// validation set and an interrupted run all pick them up.
 	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
 		tu.CacheDir = filepath.Join(cache, "tune")
-		tu.Identity = map[string]string{"network": m.Name, "checkpoint": fileIdentity(f.path), "kernel": gemm.Kernel(),
+		tu.Identity = map[string]string{"network": m.Name, "checkpoint": f.checkpointIdentity(), "kernel": gemm.Kernel(),
 			"seed": strconv.FormatUint(f.seed, 10)}
 	}
 	start := time.Now()
