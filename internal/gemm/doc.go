@@ -18,8 +18,12 @@
 // 1024 columns and M into blocks of 96 rows, and runs a 6×16 micro-kernel over 16-column panels
 // of B. On amd64 with AVX2 and FMA (detected at run time) the micro-kernel is assembly with 12
 // YMM accumulators and one fused multiply-add per product; the kernel for the first row panel of
-// A packs each B panel while multiplying it, prefetching B's rows a little ahead. Elsewhere, or when built with the purego
-// tag, a portable Go kernel is used (Kernel reports which).
+// A packs each B panel while multiplying it, prefetching B's rows a little ahead. Elsewhere, or
+// when built with the purego tag, a portable Go kernel is used (Kernel reports which).
+//
+// MulPanels is Mul for a B that its producer wrote directly in the kernel's panel layout
+// (PanelWidth columns at a time, K rows each): the Winograd input transform does, which saves
+// the packing; its products are Mul's bit for bit.
 //
 // # Determinism
 //

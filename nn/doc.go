@@ -1,0 +1,56 @@
+// Package nn is odin's inference engine for convolutional networks: it runs a network forward on
+// micro-batches of images and propagates gradients back to the input image, which is what ODIN
+// and the other perturbing detectors need. Weights are frozen; no weight gradient is computed.
+//
+// # Graphs
+//
+// A network is a Graph: a directed acyclic graph of layers in topological order, assembled with a
+// Builder (Conv2d, BatchNorm, ReLU, AvgPool, GlobalAvgPool, Linear, Add, Concat, ShortcutA) and
+// finished by Build with the logits as its output. Shapes are per image (C×H×W); every layer checks
+// its input shapes and the Builder records the first error, naming the layer. Tap names an
+// intermediate value (e.g. the penultimate features) so that an Exec can read it and start a
+// backward pass from it. Package models builds DenseNet-BC, Wide ResNet and CIFAR ResNet graphs
+// from named tensors; an importer of another format would build the same graphs.
+//
+// Build compiles an execution plan: an inference batch norm that feeds only a ReLU becomes one
+// elementwise pass; one that feeds only convolutions (with or without the ReLU) is applied inside
+// each convolution as it reads its input and is never stored; values nothing needs are dropped;
+// and the inputs of a chain of concatenations (a dense block) are laid out in place inside the
+// concatenation's buffer, so concatenating moves nothing in either direction.
+//
+// # Convolutions
+//
+// 1×1 convolutions are one matrix product (internal/gemm) over the whole micro-batch; 3×3 stride-1
+// pad-1 convolutions of planes that fit whole 4×4 tiles use Winograd's F(4×4, 3×3); other stride-1
+// convolutions multiply a padded copy of each image in place; the rest are lowered with im2col.
+// The input gradient of a plane-preserving convolution is again a convolution, of the output
+// gradient with the flipped kernel, and runs on the same paths; the others use a transposed
+// product and col2im.
+//
+// # Executing
+//
+// An Exec runs one Graph on micro-batches of up to Cap images: Forward, then Logits or Tap to
+// read values, then Backward from the logits or a tap, which returns the gradient with respect to
+// the (normalised) input images. Images enter and leave in PyTorch's layout (one C×H×W image after
+// another). Inside, every value of a micro-batch is stored channel-major with the images side by
+// side: element (c, image b, pixel p) of a value with plane size hw sits at c·ld + b·hw + p with
+// ld = Cap·hw + 16, so that a channel of the whole micro-batch is one contiguous row and a 1×1
+// convolution is one product. The 16 floats of padding (one cache line) keep rows a power of two
+// apart from falling into the same cache sets. An Exec owns all its buffers, allocated once (on
+// Linux, advised into transparent huge pages): repeated runs allocate nothing.
+//
+// Pool runs a Graph over many images with a fixed number of workers, each with its own Exec,
+// taking micro-batches in order; Run stops at the first error or when its context is cancelled.
+//
+// # Determinism
+//
+// Every image's result is computed by the same sequence of float32 operations whatever the other
+// images of its micro-batch, the batch size and the number of workers: logits, taps and input
+// gradients are bit-identical for 1 and 2 workers and any micro-batch size (tested). They depend
+// on the matrix kernel (AVX2+FMA assembly or the portable Go one), which round differently.
+//
+// # Concurrency
+//
+// A Graph is immutable after Build and may be shared by any number of goroutines; an Exec is not
+// safe for concurrent use.
+package nn
