@@ -185,40 +185,22 @@ func (b *Batch) features(method string) ([]float32, int, error) {
 
 // f32 returns this batch's scratch buffer called key, grown to n values. Its contents are
 // whatever the last user left.
-func (b *Batch) f32(key string, n int) []float32 {
-	if b.s32 == nil {
-		b.s32 = map[string][]float32{}
-	}
-	s := grow(b.s32[key], n)
-	b.s32[key] = s
-	return s
-}
+func (b *Batch) f32(key string, n int) []float32 { return scratch(&b.s32, key, n) }
 
 // f64 is f32 for float64 buffers.
-func (b *Batch) f64(key string, n int) []float64 {
-	if b.s64 == nil {
-		b.s64 = map[string][]float64{}
-	}
-	s := b.s64[key]
-	if cap(s) < n {
-		s = make([]float64, n)
-	}
-	s = s[:n]
-	b.s64[key] = s
-	return s
-}
+func (b *Batch) f64(key string, n int) []float64 { return scratch(&b.s64, key, n) }
 
 // ints is f32 for int buffers.
-func (b *Batch) ints(key string, n int) []int {
-	if b.si == nil {
-		b.si = map[string][]int{}
+func (b *Batch) ints(key string, n int) []int { return scratch(&b.si, key, n) }
+
+// scratch returns the buffer of m kept under key, with length n, growing it (and making m) if
+// needed.
+func scratch[T any](m *map[string][]T, key string, n int) []T {
+	if *m == nil {
+		*m = map[string][]T{}
 	}
-	s := b.si[key]
-	if cap(s) < n {
-		s = make([]int, n)
-	}
-	s = s[:n]
-	b.si[key] = s
+	s := grow((*m)[key], n)
+	(*m)[key] = s
 	return s
 }
 
@@ -230,9 +212,9 @@ func (b *Batch) workspace() *gemm.Workspace {
 	return b.ws
 }
 
-func grow(s []float32, n int) []float32 {
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

@@ -102,9 +102,7 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 	}
 	if k == 0 {
 		if !acc {
-			for i := 0; i < m; i++ {
-				clear(c[i*ldc : i*ldc+n])
-			}
+			clearRows(c, ldc, m, n)
 		}
 		return
 	}
@@ -190,20 +188,33 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 						if h == mr && w == nr {
 							continue
 						}
-						for r := 0; r < h; r++ {
-							dst := c[(ir+r)*ldc+j0 : (ir+r)*ldc+j0+w]
-							t := ws.tmp[r*nr : r*nr+w]
-							if beta {
-								for j := range dst {
-									dst[j] += t[j]
-								}
-							} else {
-								copy(dst, t)
-							}
-						}
+						ws.copyOut(c[ir*ldc+j0:], ldc, h, w, beta)
 					}
 				}
 			}
+		}
+	}
+}
+
+// clearRows sets C's first m rows of n values to zero: the product with K = 0.
+func clearRows(c []float32, ldc, m, n int) {
+	for i := range m {
+		clear(c[i*ldc : i*ldc+n])
+	}
+}
+
+// copyOut writes the first h rows and w columns of the edge tile in ws.tmp to c (row stride
+// ldc), adding them to it when beta.
+func (ws *Workspace) copyOut(c []float32, ldc, h, w int, beta bool) {
+	for r := range h {
+		dst := c[r*ldc : r*ldc+w]
+		t := ws.tmp[r*nr : r*nr+w]
+		if beta {
+			for j := range dst {
+				dst[j] += t[j]
+			}
+		} else {
+			copy(dst, t)
 		}
 	}
 }

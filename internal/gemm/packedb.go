@@ -27,9 +27,7 @@ func (a *Packed) MulPanels(c []float32, ldc int, bp []float32, n int, acc bool, 
 	}
 	if k == 0 {
 		if !acc {
-			for i := 0; i < m; i++ {
-				clear(c[i*ldc : i*ldc+n])
-			}
+			clearRows(c, ldc, m, n)
 		}
 		return
 	}
@@ -56,17 +54,7 @@ func (a *Packed) MulPanels(c []float32, ldc int, bp []float32, n int, acc bool, 
 						continue
 					}
 					kernel(kb, ap, b, ws.tmp[:], nr, false)
-					for r := 0; r < h; r++ {
-						dst := c[(ir+r)*ldc+j0 : (ir+r)*ldc+j0+w]
-						t := ws.tmp[r*nr : r*nr+w]
-						if beta {
-							for j := range dst {
-								dst[j] += t[j]
-							}
-						} else {
-							copy(dst, t)
-						}
-					}
+					ws.copyOut(c[ir*ldc+j0:], ldc, h, w, beta)
 				}
 			}
 		}
