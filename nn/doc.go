@@ -14,8 +14,10 @@
 //
 // Build compiles an execution plan: an inference batch norm that feeds only a ReLU becomes one
 // elementwise pass; one that feeds only convolutions (with or without the ReLU) is applied inside
-// each convolution as it reads its input and is never stored; values nothing needs are dropped;
-// and the inputs of a chain of concatenations (a dense block) are laid out in place inside the
+// each convolution as it reads its input and is never stored; a 1×1 convolution that feeds only
+// an average pool (a DenseNet transition) pools its normalised input first and multiplies a
+// quarter of the pixels, which is exact up to rounding because both are linear; values nothing
+// needs are dropped; and the inputs of a chain of concatenations (a dense block) are laid out in place inside the
 // concatenation's buffer, so concatenating moves nothing in either direction.
 //
 // # Convolutions

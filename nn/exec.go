@@ -50,14 +50,14 @@ func (g *Graph) NewExec(batch int) *Exec {
 	total := 0
 	for v := range nv {
 		if p.root[v] == v {
-			sh := g.nodes[v].shape
+			sh := p.shape[v]
 			total += 2 * sh.C * e.x.ld(sh.H*sh.W)
 		}
 	}
 	arena := hugeFloats(total)
 	for v := range nv {
 		if p.root[v] == v {
-			sh := g.nodes[v].shape
+			sh := p.shape[v]
 			size := sh.C * e.x.ld(sh.H*sh.W)
 			roots[v], arena = arena[:size:size], arena[size:]
 			e.groots = append(e.groots, arena[:size:size])
@@ -70,7 +70,7 @@ func (g *Graph) NewExec(batch int) *Exec {
 		if r < 0 {
 			continue
 		}
-		s := g.nodes[v].shape
+		s := p.shape[v]
 		ld := e.x.ld(s.H * s.W)
 		off := p.chOff[v] * ld
 		e.vals[v] = roots[r][off : off+s.C*ld]
@@ -78,6 +78,9 @@ func (g *Graph) NewExec(batch int) *Exec {
 	}
 	var col, tmp, pad, tile int
 	for _, st := range p.steps {
+		if a, ok := st.op.(*avgPool); ok {
+			tmp = max(tmp, a.scratch(batch))
+		}
 		if c, ok := st.op.(*conv); ok {
 			a, b := c.scratch(batch)
 			col, tmp = max(col, a), max(tmp, b)

@@ -132,6 +132,18 @@ func layerCases() []layerCase {
 			return b.Add(b.Conv2d("c", h, conv(r, 4, 6, 3, 2, 1)), b.Conv2d("s", h, conv(r, 4, 6, 1, 2, 0)))
 		}},
 		{"avgpool", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value { return b.AvgPool(x, 2) }},
+		{"transition", Shape{4, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value {
+			// Pooled before its product (poolFirst), after a concatenation whose gradient
+			// accumulates from two consumers.
+			h := b.Concat(x, b.Conv2d("c0", x, conv(r, 4, 2, 3, 1, 1)))
+			t := b.AvgPool(b.Conv2d("c", b.ReLU(b.BatchNorm("bn", h, randBN(r, 6))), conv(r, 6, 3, 1, 1, 0)), 2)
+			return b.Concat(t, b.AvgPool(h, 2))
+		}},
+		{"conv1x1-bias-avgpool3", Shape{3, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value {
+			c := conv(r, 3, 4, 1, 1, 0)
+			c.Bias = randVec(r, 4, 1)
+			return b.AvgPool(b.Conv2d("c", x, c), 3)
+		}},
 		{"add", Shape{3, 4, 4}, func(b *Builder, r *rand.Rand, x Value) Value {
 			return b.Add(x, b.Conv2d("c", x, conv(r, 3, 3, 3, 1, 1)))
 		}},
@@ -260,6 +272,71 @@ func testPoolDeterministic(t *testing.T, in Shape) {
 			if g1[i] != g2[i] {
 				t.Fatalf("workers %d batch %d: gradient %d differs", wb[0], wb[1], i)
 			}
+		}
+	}
+}
+
+// TestPoolFirst checks that a transition (batch norm, ReLU, 1×1 convolution, average pool) is
+// rewritten to pool before its product, and that the rewritten graph computes what the graph
+// does unrewritten: the same network with the convolution's output tapped, which keeps it.
+func TestPoolFirst(t *testing.T) {
+	in := Shape{6, 8, 8}
+	build := func(tap bool) *Graph {
+		r := rand.New(rand.NewPCG(7, 8))
+		b := NewBuilder(in)
+		c := Conv{Out: 5, KH: 1, KW: 1, Stride: 1, Weight: randVec(r, 5*6, 0.4), Bias: randVec(r, 5, 0.2)}
+		y := b.Conv2d("c", b.ReLU(b.BatchNorm("bn", b.Input(), randBN(r, 6))), c)
+		if tap {
+			b.Tap("conv", y)
+		}
+		g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(b.AvgPool(y, 2)), 3, randVec(r, 15, 1), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	rewritten, kept := build(false), build(true)
+	pooled := 0
+	for _, st := range rewritten.plan.steps {
+		if p, ok := st.op.(*avgPool); ok && p.pre != nil {
+			pooled++
+		}
+		if c, ok := st.op.(*conv); ok && (c.in != Shape{6, 4, 4} || c.pre != nil) {
+			t.Errorf("rewritten convolution reads %v (fused normalisation %v), want 6×4×4 without", c.in, c.pre != nil)
+		}
+	}
+	for _, st := range kept.plan.steps {
+		if p, ok := st.op.(*avgPool); ok && p.pre != nil {
+			t.Error("a tapped convolution output was rewritten")
+		}
+	}
+	if pooled != 1 {
+		t.Fatalf("%d normalising pools in the rewritten plan, want 1", pooled)
+	}
+	const n = 3
+	r := rand.New(rand.NewPCG(9, 9))
+	x := randVec(r, n*in.Size(), 1)
+	w := randVec(r, n*3, 1)
+	var logits, grads [2][]float32
+	for i, g := range []*Graph{rewritten, kept} {
+		e := g.NewExec(4)
+		if err := e.Forward(x, n); err != nil {
+			t.Fatal(err)
+		}
+		logits[i] = e.Logits(nil)
+		var err error
+		if grads[i], err = e.Backward("", w, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range logits[0] {
+		if d := math.Abs(float64(logits[0][i] - logits[1][i])); d > 1e-5 {
+			t.Errorf("logit %d: %v rewritten, %v kept", i, logits[0][i], logits[1][i])
+		}
+	}
+	for i := range grads[0] {
+		if d := math.Abs(float64(grads[0][i] - grads[1][i])); d > 1e-5 {
+			t.Errorf("gradient %d: %v rewritten, %v kept", i, grads[0][i], grads[1][i])
 		}
 	}
 }

@@ -142,43 +142,63 @@ func (k concat) backward(x *execCtx, n int, in [][]float32, out, gout []float32,
 	}
 }
 
-// avgPool is a k×k mean with stride k.
+// avgPool is a k×k mean with stride k. With pre (set by the plan, see poolFirst) each input
+// is normalised (and rectified) before it is averaged: a channel row of the micro-batch at a
+// time goes through the batch norm into scratch, and is pooled from there.
 type avgPool struct {
-	k  int
-	in Shape
+	k   int
+	in  Shape
+	pre *affine
+}
+
+// scratch is the length of the row this layer normalises into at batch capacity cap.
+func (p *avgPool) scratch(cap int) int {
+	if p.pre == nil {
+		return 0
+	}
+	return cap * p.in.H * p.in.W
 }
 
 func (p *avgPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
-	hw, oh, ow := p.in.H*p.in.W, p.in.H/p.k, p.in.W/p.k
-	ldi, ldo := x.ld(hw), x.ld(oh*ow)
-	inv := 1 / float32(p.k*p.k)
+	hw, ohw := p.in.H*p.in.W, (p.in.H/p.k)*(p.in.W/p.k)
+	ldi, ldo := x.ld(hw), x.ld(ohw)
 	for c := range p.in.C {
+		src := in[0][c*ldi : c*ldi+n*hw]
+		if p.pre != nil {
+			row := x.tmp[:n*hw]
+			vec.ScaleShift(row, src, p.pre.scale[c], p.pre.shift[c], p.pre.relu)
+			src = row
+		}
 		for b := range n {
-			src := in[0][c*ldi+b*hw:]
-			dst := out[c*ldo+b*oh*ow:]
-			if p.k == 2 {
-				// The common case, with the general loop's summation order.
-				w := p.in.W
-				for oy := range oh {
-					r0, r1, d := src[2*oy*w:2*oy*w+2*ow], src[(2*oy+1)*w:(2*oy+1)*w+2*ow], dst[oy*ow:oy*ow+ow]
-					for ox := range d {
-						d[ox] = (((0 + r0[2*ox]) + r0[2*ox+1]) + r1[2*ox] + r1[2*ox+1]) * inv
-					}
-				}
-				continue
+			p.pool(out[c*ldo+b*ohw:c*ldo+(b+1)*ohw], src[b*hw:(b+1)*hw])
+		}
+	}
+}
+
+// pool averages one plane.
+func (p *avgPool) pool(dst, src []float32) {
+	w, ow := p.in.W, p.in.W/p.k
+	inv := 1 / float32(p.k*p.k)
+	if p.k == 2 {
+		// The common case, with the general loop's summation order.
+		for oy := range p.in.H / 2 {
+			r0, r1, d := src[2*oy*w:2*oy*w+2*ow], src[(2*oy+1)*w:(2*oy+1)*w+2*ow], dst[oy*ow:oy*ow+ow]
+			for ox := range d {
+				d[ox] = (((0 + r0[2*ox]) + r0[2*ox+1]) + r1[2*ox] + r1[2*ox+1]) * inv
 			}
-			for oy := range oh {
-				for ox := range ow {
-					var s float32
-					for i := range p.k {
-						row := src[(oy*p.k+i)*p.in.W+ox*p.k:]
-						for j := range p.k {
-							s += row[j]
-						}
-					}
-					dst[oy*ow+ox] = s * inv
+		}
+		return
+	}
+	for oy := range p.in.H / p.k {
+		for ox := range ow {
+			var s float32
+			for i := range p.k {
+				row := src[(oy*p.k+i)*w+ox*p.k:]
+				for j := range p.k {
+					s += row[j]
 				}
 			}
+			dst[oy*ow+ox] = s * inv
 		}
 	}
 }
@@ -187,36 +207,50 @@ func (p *avgPool) backward(x *execCtx, n int, in [][]float32, out, gout []float3
 	if gin[0] == nil {
 		return
 	}
-	hw, oh, ow := p.in.H*p.in.W, p.in.H/p.k, p.in.W/p.k
-	ldi, ldo := x.ld(hw), x.ld(oh*ow)
-	inv := 1 / float32(p.k*p.k)
+	hw, ohw := p.in.H*p.in.W, (p.in.H/p.k)*(p.in.W/p.k)
+	ldi, ldo := x.ld(hw), x.ld(ohw)
 	for c := range p.in.C {
-		for b := range n {
-			dst := gin[0][c*ldi+b*hw:]
-			g := gout[c*ldo+b*oh*ow:]
-			if p.k == 2 {
-				w := p.in.W
-				for oy := range oh {
-					r0, r1, gr := dst[2*oy*w:2*oy*w+2*ow], dst[(2*oy+1)*w:(2*oy+1)*w+2*ow], g[oy*ow:oy*ow+ow]
-					for ox, v := range gr {
-						v *= inv
-						r0[2*ox] += v
-						r0[2*ox+1] += v
-						r1[2*ox] += v
-						r1[2*ox+1] += v
-					}
-				}
-				continue
+		dst := gin[0][c*ldi : c*ldi+n*hw]
+		if p.pre != nil {
+			// The gradient of the normalised input, then through the normalisation.
+			row := x.tmp[:n*hw]
+			clear(row)
+			for b := range n {
+				p.unpool(row[b*hw:(b+1)*hw], gout[c*ldo+b*ohw:c*ldo+(b+1)*ohw])
 			}
-			for oy := range oh {
-				for ox := range ow {
-					v := g[oy*ow+ox] * inv
-					for i := range p.k {
-						row := dst[(oy*p.k+i)*p.in.W+ox*p.k:]
-						for j := range p.k {
-							row[j] += v
-						}
-					}
+			vec.BNGrad(dst, row, in[0][c*ldi:c*ldi+n*hw], p.pre.scale[c], p.pre.shift[c], p.pre.relu)
+			continue
+		}
+		for b := range n {
+			p.unpool(dst[b*hw:(b+1)*hw], gout[c*ldo+b*ohw:c*ldo+(b+1)*ohw])
+		}
+	}
+}
+
+// unpool adds the gradient of one pooled plane g to its input plane's gradient dst.
+func (p *avgPool) unpool(dst, g []float32) {
+	w, ow := p.in.W, p.in.W/p.k
+	inv := 1 / float32(p.k*p.k)
+	if p.k == 2 {
+		for oy := range p.in.H / 2 {
+			r0, r1, gr := dst[2*oy*w:2*oy*w+2*ow], dst[(2*oy+1)*w:(2*oy+1)*w+2*ow], g[oy*ow:oy*ow+ow]
+			for ox, v := range gr {
+				v *= inv
+				r0[2*ox] += v
+				r0[2*ox+1] += v
+				r1[2*ox] += v
+				r1[2*ox+1] += v
+			}
+		}
+		return
+	}
+	for oy := range p.in.H / p.k {
+		for ox := range ow {
+			v := g[oy*ow+ox] * inv
+			for i := range p.k {
+				row := dst[(oy*p.k+i)*w+ox*p.k:]
+				for j := range p.k {
+					row[j] += v
 				}
 			}
 		}

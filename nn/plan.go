@@ -7,6 +7,9 @@ type plan struct {
 	// Value v lives in the buffer of value root[v] (itself unless placed inside a concatenation),
 	// starting at channel chOff[v]; root[v] < 0 means v is never materialised.
 	root, chOff []int
+	// shape is each value's per-image shape as executed; it differs from the graph's where a
+	// rewrite (see poolFirst) changed what the value holds.
+	shape []Shape
 }
 
 type step struct {
@@ -19,9 +22,11 @@ func compile(g *Graph) *plan {
 	nv := len(g.nodes)
 	ops := make([]op, nv)
 	inputs := make([][]int, nv)
+	shape := make([]Shape, nv)
 	for i, nd := range g.nodes {
 		ops[i] = nd.op
 		inputs[i] = append([]int(nil), nd.inputs...)
+		shape[i] = nd.shape
 	}
 	external := make([]bool, nv)
 	external[g.output] = true
@@ -83,6 +88,8 @@ func compile(g *Graph) *plan {
 		ops[i] = nil
 	}
 
+	poolFirst(ops, inputs, shape, users(), external)
+
 	// Keep only what the output and taps depend on.
 	live := make([]bool, nv)
 	live[0] = true
@@ -97,7 +104,7 @@ func compile(g *Graph) *plan {
 		}
 	}
 
-	p := &plan{root: make([]int, nv), chOff: make([]int, nv)}
+	p := &plan{root: make([]int, nv), chOff: make([]int, nv), shape: shape}
 	for i := range nv {
 		p.root[i] = -1
 		if live[i] {
@@ -137,4 +144,30 @@ func compile(g *Graph) *plan {
 		p.steps = append(p.steps, step{op: ops[i], in: inputs[i], out: i})
 	}
 	return p
+}
+
+// poolFirst rewrites a 1×1 stride-1 convolution whose output feeds only an average pool (a
+// DenseNet transition) to pool first: value i, the convolution's output, becomes the pooled
+// (normalised) input, and the pool's node becomes the convolution of it. Both layers are linear
+// per pixel and per channel, so they commute (a bias too, as a mean of constants is the
+// constant), and the product then runs on a quarter of the pixels, forward and backward. The
+// sums are taken in another order, so results differ from the unrewritten graph's by rounding.
+func poolFirst(ops []op, inputs [][]int, shape []Shape, users [][]int, external []bool) {
+	for i := range ops {
+		c, ok := ops[i].(*conv)
+		if !ok || external[i] || len(users[i]) != 1 || c.kh != 1 || c.kw != 1 || c.stride != 1 || c.pad != 0 {
+			continue
+		}
+		j := users[i][0]
+		pool, ok := ops[j].(*avgPool)
+		if !ok || pool.pre != nil {
+			continue
+		}
+		pooled := Shape{c.in.C, c.in.H / pool.k, c.in.W / pool.k}
+		ops[i] = &avgPool{k: pool.k, in: c.in, pre: c.pre}
+		shape[i] = pooled
+		fc := *c
+		fc.pre, fc.in, fc.out = nil, pooled, Shape{c.cout, pooled.H, pooled.W}
+		ops[j], inputs[j] = &fc, []int{i}
+	}
 }

@@ -221,20 +221,23 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 	}
 	opt := dataset.Options{Data: data, Cache: f.cache, Count: in.Len(), Seed: f.seed,
 		Construction: f.construction, Build: true, Workers: f.workers}
-	buildBar := (*progress.Bar)(nil)
+	// progress.New gives no bar with --quiet, so whether the build started is kept apart.
+	var buildBar *progress.Bar
+	building := false
 	opt.Progress = func(done, total int) {
-		if buildBar == nil {
+		if !building {
+			building = true
 			fmt.Fprintf(stderr, "building %s (%s construction) into the cache\n", f.out, f.construction)
 			buildBar = progress.New(stderr, "build", total, f.quiet)
 		}
 		buildBar.Set(done)
 	}
 	out, err := dataset.OpenContext(ctx, f.out, opt)
+	if building {
+		buildBar.Finish()
+	}
 	if err != nil {
 		return nil, err
-	}
-	if buildBar != nil {
-		buildBar.Finish()
 	}
 	inR, err := f.span(in)
 	if err != nil {
