@@ -253,6 +253,11 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	}
 	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
 	ldi, ldo := x.ld(hw), x.ld(ohw)
+	if c.pointwise && c.pre != nil && c.bw.OneBlock() {
+		// The product goes back through the normalisation as it is stored.
+		c.bw.MulGrad(gin[0], ldi, gout, ldo, n*hw, c.preRowOp, in[0], x.ws)
+		return
+	}
 	// Without a fused normalisation the gradient accumulates straight into gin; with one it
 	// goes through tmp and is then scaled and masked.
 	dst, acc := gin[0], true

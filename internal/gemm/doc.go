@@ -19,7 +19,14 @@
 // of B. On amd64 with AVX2 and FMA (detected at run time) the micro-kernel is assembly with 12
 // YMM accumulators and one fused multiply-add per product; the kernel for the first row panel of
 // A packs each B panel while multiplying it, prefetching B's rows a little ahead. Elsewhere, or
-// when built with the purego tag, a portable Go kernel is used (Kernel reports which).
+// when built with the purego tag, a portable Go kernel is used (Kernel reports which). The
+// assembly runs all the full row panels of A against one B panel in a single call, so that the
+// Go loop's cost is paid once per B panel rather than once per tile, which matters for the
+// short K (12 and 48) of DenseNet's backward products.
+//
+// MulGrad is the backward pass of a 1×1 convolution whose input is normalised and rectified as
+// it is read: C += (A·B) ⊙ op′(X), the row operation's derivative applied to each tile as it is
+// stored, so that the product is never written out and read back.
 //
 // MulPanels is Mul for a B that its producer wrote directly in the kernel's panel layout
 // (PanelWidth columns at a time, K rows each): the Winograd input transform does, which saves

@@ -95,8 +95,46 @@ func NewWorkspace() *Workspace { return &Workspace{} }
 // Mul panics on programmer errors: n < 0, ldb < n or ldc < n, b or c too short, op.Scale or
 // op.Shift shorter than K.
 func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowOp, acc bool, ws *Workspace) {
-	m, k := a.M, a.K
 	a.check(c, ldc, b, ldb, n, op)
+	a.mul(c, ldc, b, ldb, n, op, acc, nil, nil, ws)
+}
+
+// MulGrad computes C += (A·B) ⊙ op′(X), the product passed backwards through a RowOp on C's
+// rows: it adds (A·B)[i][j]·Scale[i] to C[i][j] where X[i][j]·Scale[i] + Shift[i] > 0, or
+// everywhere without ReLU (nil Scale means 1, nil Shift 0). X is the op's input, with C's layout
+// (row stride ldc). It is the input gradient of a 1×1 convolution whose input is normalised and
+// rectified as it is read, added to C as each tile is stored, so the product is never written
+// out. Each element is computed as vec.BNGrad computes it from the stored product: the rounded
+// product times Scale (rounded), then added to C (rounded). A must fit one K block (OneBlock).
+//
+// MulGrad panics on Mul's programmer errors, on x shorter than c needs, on op slices shorter
+// than M, and when A is more than one K block.
+func (a *Packed) MulGrad(c []float32, ldc int, b []float32, ldb int, n int, op *RowOp, x []float32, ws *Workspace) {
+	a.check(c, ldc, b, ldb, n, nil)
+	m := a.M
+	if !a.OneBlock() {
+		panic(fmt.Sprintf("gemm: MulGrad: K=%d is more than one block (%d)", a.K, a.kc))
+	}
+	if op == nil {
+		op = &RowOp{}
+	}
+	if m > 0 && n > 0 {
+		if need := (m-1)*ldc + n; len(x) < need {
+			panic(fmt.Sprintf("gemm: MulGrad: len(x)=%d, need %d for M=%d n=%d ldc=%d", len(x), need, m, n, ldc))
+		}
+		if (op.Scale != nil && len(op.Scale) < m) || (op.Shift != nil && len(op.Shift) < m) {
+			panic(fmt.Sprintf("gemm: MulGrad: op slices of %d and %d for M=%d", len(op.Scale), len(op.Shift), m))
+		}
+	}
+	a.mul(c, ldc, b, ldb, n, nil, true, op, x, ws)
+}
+
+// OneBlock reports whether A's K fits one K block, as MulGrad requires.
+func (a *Packed) OneBlock() bool { return a.K <= a.kc }
+
+// mul is Mul, and MulGrad when grad is not nil.
+func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowOp, acc bool, grad *RowOp, x []float32, ws *Workspace) {
+	m, k := a.M, a.K
 	if m == 0 || n == 0 {
 		return
 	}
@@ -108,6 +146,10 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 	}
 	if ws == nil {
 		ws = NewWorkspace()
+	}
+	var gs, gt []float32
+	if grad != nil {
+		gs, gt = grad.Scale, grad.Shift
 	}
 
 	kc := a.kc
@@ -168,13 +210,28 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 						}
 					}
 					for ir := ic; ir < iEnd; ir += mr {
+						if rows := (iEnd - ir) / mr; src == nil && w == nr && rows > 0 {
+							// The full row panels below in one call, where the assembly runs them.
+							off := ir*ldc + j0
+							var xs, s, t []float32
+							gr := false
+							if grad != nil {
+								xs, s, t, gr = x[off:], sliceFrom(gs, ir), sliceFrom(gt, ir), grad.ReLU
+							}
+							if kernelRows(kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, bp, c[off:], ldc, beta, rows, grad != nil, xs, s, t, gr) {
+								ir += (rows - 1) * mr
+								continue
+							}
+						}
 						ap := a.data[(ir/mr)*k*mr+pc*mr : (ir/mr)*k*mr+(pc+kb)*mr]
 						// Full tiles go straight to C. Edge tiles are computed by the same kernel
 						// on the zero-padded panels into ws.tmp and then copied out, so that edge
 						// rows and columns get exactly the arithmetic of full tiles.
+						// With grad, every tile goes through ws.tmp and the epilogue.
 						ct, ldt, bt := ws.tmp[:], nr, false
 						h := min(mr, m-ir)
-						if h == mr && w == nr {
+						full := h == mr && w == nr
+						if full && grad == nil {
 							off := ir*ldc + j0
 							ct, ldt, bt = c[off:off+(mr-1)*ldc+nr], ldc, beta
 						}
@@ -185,15 +242,33 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 						} else {
 							kernel(kb, ap, bp, ct, ldt, bt)
 						}
-						if h == mr && w == nr {
-							continue
+						switch {
+						case grad != nil:
+							off := ir*ldc + j0
+							var s, t []float32
+							if gs != nil {
+								s = gs[ir : ir+h]
+							}
+							if gt != nil {
+								t = gt[ir : ir+h]
+							}
+							ws.gradOut(c[off:], x[off:], ldc, h, w, s, t, grad.ReLU)
+						case !full:
+							ws.copyOut(c[ir*ldc+j0:], ldc, h, w, beta)
 						}
-						ws.copyOut(c[ir*ldc+j0:], ldc, h, w, beta)
 					}
 				}
 			}
 		}
 	}
+}
+
+// sliceFrom is v[i:], or nil for a nil v.
+func sliceFrom(v []float32, i int) []float32 {
+	if v == nil {
+		return nil
+	}
+	return v[i:]
 }
 
 // clearRows sets C's first m rows of n values to zero: the product with K = 0.
@@ -215,6 +290,33 @@ func (ws *Workspace) copyOut(c []float32, ldc, h, w int, beta bool) {
 			}
 		} else {
 			copy(dst, t)
+		}
+	}
+}
+
+// gradOut adds the tile in ws.tmp (h rows, w columns) to c through the backward pass of a row
+// operation with scale s and shift t (nil means 1 and 0) at x (see MulGrad).
+func (ws *Workspace) gradOut(c, x []float32, ldc, h, w int, s, t []float32, relu bool) {
+	if h == mr && w == nr && s != nil && t != nil && gradTile(ws.tmp[:], c, x, ldc, s, t, relu) {
+		return
+	}
+	for r := range h {
+		sr, tr := float32(1), float32(0)
+		if s != nil {
+			sr = s[r]
+		}
+		if t != nil {
+			tr = t[r]
+		}
+		dst, xs, g := c[r*ldc:r*ldc+w], x[r*ldc:r*ldc+w], ws.tmp[r*nr:r*nr+w]
+		for j, v := range g {
+			if relu && !(xs[j]*sr+tr > 0) {
+				continue
+			}
+			if s != nil {
+				v *= sr
+			}
+			dst[j] += v
 		}
 	}
 }

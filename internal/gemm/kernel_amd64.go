@@ -74,3 +74,54 @@ func kernelIndirect(k int, a, b []float32, off []int, j0 int, t []float32) {
 	t = t[:mr*nr]
 	kernelIndirectAVX(k, &a[0], &b[j0], &off[0], &t[0])
 }
+
+// gradTileAVX is gradOut's loop for a full tile with scale and shift, in assembly.
+//
+//go:noescape
+func gradTileAVX(tile, c, x *float32, ldc int, scale, shift *float32, relu bool)
+
+// gradTile runs gradTileAVX where the CPU has it, reporting whether it did.
+func gradTile(tile, c, x []float32, ldc int, s, t []float32, relu bool) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	tile = tile[:mr*nr]
+	c = c[:(mr-1)*ldc+nr]
+	x = x[:(mr-1)*ldc+nr]
+	s, t = s[:mr], t[:mr]
+	gradTileAVX(&tile[0], &c[0], &x[0], ldc, &s[0], &t[0], relu)
+	return true
+}
+
+// kernelRowsAVX runs the kernel over consecutive full row panels; see the assembly.
+//
+//go:noescape
+func kernelRowsAVX(k int, a, b, c *float32, ldc int, beta bool, rows int, askip int, x, scale, shift *float32, mode int)
+
+// kernelRows multiplies rows full row panels of A (the first at a, each ak floats after the
+// previous) by the B panel b (k steps) into the tiles of c below one another (row stride ldc),
+// storing or adding (beta) them, or with grad through the backward pass of a row operation as
+// gradOut does, at x with scale s and shift t. It reports false, having done nothing, where the
+// assembly does not apply (another CPU, or a grad without scale or shift), so that the caller
+// runs its tile-by-tile path.
+func kernelRows(k int, a []float32, ak int, b, c []float32, ldc int, beta bool, rows int, grad bool, x, s, t []float32, relu bool) bool {
+	if !hasAVX2FMA || rows <= 0 || (grad && (s == nil || t == nil)) {
+		return false
+	}
+	a = a[:(rows-1)*ak+k*mr]
+	b = b[:k*nr]
+	last := (rows*mr-1)*ldc + nr
+	c = c[:last]
+	mode := 0
+	xp, sp, tp := (*float32)(nil), (*float32)(nil), (*float32)(nil)
+	if grad {
+		x, s, t = x[:last], s[:rows*mr], t[:rows*mr]
+		xp, sp, tp = &x[0], &s[0], &t[0]
+		mode = 2
+		if relu {
+			mode = 1
+		}
+	}
+	kernelRowsAVX(k, &a[0], &b[0], &c[0], ldc, beta, rows, (ak-k*mr)*4, xp, sp, tp, mode)
+	return true
+}

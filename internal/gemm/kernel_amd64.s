@@ -282,3 +282,228 @@ pstore:
 	STOREC
 	VZEROUPPER
 	RET
+
+// GRAD_PREFETCH warms the six rows of C (DI) and X (BX) below the tile: Mul's next tile.
+#define GRAD_PREFETCH \
+	PREFETCHT0 (DI) \
+	PREFETCHT0 (BX) \
+	ADDQ       DX, DI \
+	ADDQ       DX, BX \
+	PREFETCHT0 (DI) \
+	PREFETCHT0 (BX) \
+	ADDQ       DX, DI \
+	ADDQ       DX, BX \
+	PREFETCHT0 (DI) \
+	PREFETCHT0 (BX) \
+	ADDQ       DX, DI \
+	ADDQ       DX, BX \
+	PREFETCHT0 (DI) \
+	PREFETCHT0 (BX) \
+	ADDQ       DX, DI \
+	ADDQ       DX, BX \
+	PREFETCHT0 (DI) \
+	PREFETCHT0 (BX) \
+	ADDQ       DX, DI \
+	ADDQ       DX, BX \
+	PREFETCHT0 (DI) \
+	PREFETCHT0 (BX)
+
+// func gradTileAVX(tile, c, x *float32, ldc int, scale, shift *float32, relu bool)
+// For the 6×16 tile (row stride 16) and rows r of C and X (stride ldc): c += tile·scale[r] where
+// x·scale[r] + shift[r] > 0 (everywhere without relu), as vec's bnGradAVX computes it.
+TEXT ·gradTileAVX(SB), NOSPLIT, $0-49
+	MOVQ    tile+0(FP), SI
+	MOVQ    c+8(FP), DI
+	MOVQ    x+16(FP), BX
+	MOVQ    ldc+24(FP), DX
+	MOVQ    scale+32(FP), R10
+	MOVQ    shift+40(FP), R11
+	MOVBQZX relu+48(FP), R12
+	SHLQ    $2, DX
+	MOVQ    $6, CX
+	VXORPS  Y15, Y15, Y15
+	TESTQ   R12, R12
+	JEQ     gplain
+
+gmask:
+	VBROADCASTSS (R10), Y14
+	VBROADCASTSS (R11), Y13
+	VMULPS       (BX), Y14, Y0
+	VMULPS       32(BX), Y14, Y1
+	VADDPS       Y13, Y0, Y0
+	VADDPS       Y13, Y1, Y1
+	VCMPPS       $0x0e, Y15, Y0, Y0 // y > 0 (GT_OS)
+	VCMPPS       $0x0e, Y15, Y1, Y1
+	VMOVUPS      (DI), Y4
+	VMOVUPS      32(DI), Y5
+	VMULPS       (SI), Y14, Y2
+	VMULPS       32(SI), Y14, Y3
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VBLENDVPS    Y0, Y2, Y4, Y4 // c+g·s where y > 0, else c unchanged
+	VBLENDVPS    Y1, Y3, Y5, Y5
+	VMOVUPS      Y4, (DI)
+	VMOVUPS      Y5, 32(DI)
+	ADDQ         $64, SI
+	ADDQ         DX, DI
+	ADDQ         DX, BX
+	ADDQ         $4, R10
+	ADDQ         $4, R11
+	DECQ         CX
+	JNE          gmask
+	GRAD_PREFETCH
+	VZEROUPPER
+	RET
+
+gplain:
+	VBROADCASTSS (R10), Y14
+	VMULPS       (SI), Y14, Y2
+	VMULPS       32(SI), Y14, Y3
+	VADDPS       (DI), Y2, Y2
+	VADDPS       32(DI), Y3, Y3
+	VMOVUPS      Y2, (DI)
+	VMOVUPS      Y3, 32(DI)
+	ADDQ         $64, SI
+	ADDQ         DX, DI
+	ADDQ         $4, R10
+	DECQ         CX
+	JNE          gplain
+	GRAD_PREFETCH
+	VZEROUPPER
+	RET
+
+// GROW finishes tile row (lo, hi) through the backward pass of a row operation: scale and
+// shift at off(R10) and off(R11), its input X at R14, C at DI; both advance a row. As
+// gradTileAVX: c += acc·scale where x·scale + shift > 0, else c stays as it is.
+#define GROW(lo, hi, off) \
+	VBROADCASTSS off(R10), Y14      \
+	VBROADCASTSS off(R11), Y15      \
+	VMULPS       (R14), Y14, Y12    \
+	VMULPS       32(R14), Y14, Y13  \
+	VADDPS       Y15, Y12, Y12      \
+	VADDPS       Y15, Y13, Y13      \
+	VMULPS       Y14, lo, lo        \
+	VMULPS       Y14, hi, hi        \
+	VXORPS       Y14, Y14, Y14      \
+	VCMPPS       $0x0e, Y14, Y12, Y12 \
+	VCMPPS       $0x0e, Y14, Y13, Y13 \
+	VMOVUPS      (DI), Y15          \
+	VADDPS       Y15, lo, lo        \
+	VBLENDVPS    Y12, lo, Y15, Y15  \
+	VMOVUPS      Y15, (DI)          \
+	VMOVUPS      32(DI), Y14        \
+	VADDPS       Y14, hi, hi        \
+	VBLENDVPS    Y13, hi, Y14, Y14  \
+	VMOVUPS      Y14, 32(DI)        \
+	ADDQ         DX, DI             \
+	ADDQ         DX, R14
+
+// GROWPLAIN is GROW without the rectifier: c += acc·scale.
+#define GROWPLAIN(lo, hi, off) \
+	VBROADCASTSS off(R10), Y14 \
+	VMULPS       Y14, lo, lo   \
+	VMULPS       Y14, hi, hi   \
+	VADDPS       (DI), lo, lo  \
+	VADDPS       32(DI), hi, hi \
+	VMOVUPS      lo, (DI)      \
+	VMOVUPS      hi, 32(DI)    \
+	ADDQ         DX, DI
+
+// func kernelRowsAVX(k int, a, b, c *float32, ldc int, beta bool, rows int, askip int, x, scale, shift *float32, mode int)
+// Runs kernelAVX's product for rows consecutive full row panels of A against one B panel:
+// panel i of A starts askip bytes after the end of panel i−1's k steps, tile i of C (and of X)
+// 6·ldc floats after tile i−1. mode 0 stores or adds (beta) as kernelAVX; mode 1 finishes each
+// tile with GROW and mode 2 with GROWPLAIN, scale and shift advancing six rows a tile.
+TEXT ·kernelRowsAVX(SB), NOSPLIT, $0-96
+	MOVQ    a+8(FP), AX
+	MOVQ    c+24(FP), SI
+	MOVQ    ldc+32(FP), DX
+	MOVBQZX beta+40(FP), R8
+	MOVQ    rows+48(FP), R9
+	MOVQ    x+64(FP), R12
+	MOVQ    scale+72(FP), R10
+	MOVQ    shift+80(FP), R11
+	MOVQ    mode+88(FP), R13
+	SHLQ    $2, DX
+
+rtile:
+	MOVQ  k+0(FP), CX
+	MOVQ  b+16(FP), BX
+	MOVQ  SI, DI
+	PREFETCH_C
+	TESTQ R13, R13
+	JEQ   rzero
+	MOVQ  R12, DI
+	PREFETCH_C
+	MOVQ  SI, DI
+
+rzero:
+	ZERO_ACC
+	CMPQ CX, $4
+	JLT  rtail
+
+rloop4:
+	STEP(0, 0)
+	STEP(24, 64)
+	STEP(48, 128)
+	STEP(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  rloop4
+
+rtail:
+	TESTQ CX, CX
+	JEQ   rdone
+
+rloop1:
+	STEP(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNE  rloop1
+
+rdone:
+	ADDQ  askip+56(FP), AX
+	CMPQ  R13, $1
+	JEQ   rgrad
+	CMPQ  R13, $2
+	JEQ   rplain
+	TESTQ R8, R8
+	JEQ   rstore
+	ADDC
+
+rstore:
+	STOREC
+	JMP rnext
+
+rgrad:
+	MOVQ R12, R14
+	GROW(Y0, Y1, 0)
+	GROW(Y2, Y3, 4)
+	GROW(Y4, Y5, 8)
+	GROW(Y6, Y7, 12)
+	GROW(Y8, Y9, 16)
+	GROW(Y10, Y11, 20)
+	JMP rnext
+
+rplain:
+	GROWPLAIN(Y0, Y1, 0)
+	GROWPLAIN(Y2, Y3, 4)
+	GROWPLAIN(Y4, Y5, 8)
+	GROWPLAIN(Y6, Y7, 12)
+	GROWPLAIN(Y8, Y9, 16)
+	GROWPLAIN(Y10, Y11, 20)
+
+rnext:
+	LEAQ (DX)(DX*2), R14
+	SHLQ $1, R14
+	ADDQ R14, SI
+	ADDQ R14, R12
+	ADDQ $24, R10
+	ADDQ $24, R11
+	DECQ R9
+	JNE  rtile
+	VZEROUPPER
+	RET

@@ -46,6 +46,12 @@ func (a *Packed) MulPanels(c []float32, ldc int, bp []float32, n int, acc bool, 
 				w := min(nr, n-j0)
 				b := bp[q*k*nr+pc*nr : q*k*nr+(pc+kb)*nr]
 				for ir := ic; ir < iEnd; ir += mr {
+					if rows := (iEnd - ir) / mr; w == nr && rows > 0 {
+						if kernelRows(kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, b, c[ir*ldc+j0:], ldc, beta, rows, false, nil, nil, nil, false) {
+							ir += (rows - 1) * mr
+							continue
+						}
+					}
 					ap := a.data[(ir/mr)*k*mr+pc*mr : (ir/mr)*k*mr+(pc+kb)*mr]
 					h := min(mr, m-ir)
 					if h == mr && w == nr {
