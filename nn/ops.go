@@ -180,13 +180,7 @@ func (p *avgPool) pool(dst, src []float32) {
 	w, ow := p.in.W, p.in.W/p.k
 	inv := 1 / float32(p.k*p.k)
 	if p.k == 2 {
-		// The common case, with the general loop's summation order.
-		for oy := range p.in.H / 2 {
-			r0, r1, d := src[2*oy*w:2*oy*w+2*ow], src[(2*oy+1)*w:(2*oy+1)*w+2*ow], dst[oy*ow:oy*ow+ow]
-			for ox := range d {
-				d[ox] = (((0 + r0[2*ox]) + r0[2*ox+1]) + r1[2*ox] + r1[2*ox+1]) * inv
-			}
-		}
+		vec.Pool2(dst, src, w, p.in.H)
 		return
 	}
 	for oy := range p.in.H / p.k {
@@ -214,34 +208,28 @@ func (p *avgPool) backward(x *execCtx, n int, in [][]float32, out, gout []float3
 		if p.pre != nil {
 			// The gradient of the normalised input, then through the normalisation.
 			row := x.tmp[:n*hw]
-			clear(row)
+			if p.k != 2 {
+				clear(row)
+			}
 			for b := range n {
-				p.unpool(row[b*hw:(b+1)*hw], gout[c*ldo+b*ohw:c*ldo+(b+1)*ohw])
+				p.unpool(row[b*hw:(b+1)*hw], gout[c*ldo+b*ohw:c*ldo+(b+1)*ohw], p.k != 2)
 			}
 			vec.BNGrad(dst, row, in[0][c*ldi:c*ldi+n*hw], p.pre.scale[c], p.pre.shift[c], p.pre.relu)
 			continue
 		}
 		for b := range n {
-			p.unpool(dst[b*hw:(b+1)*hw], gout[c*ldo+b*ohw:c*ldo+(b+1)*ohw])
+			p.unpool(dst[b*hw:(b+1)*hw], gout[c*ldo+b*ohw:c*ldo+(b+1)*ohw], true)
 		}
 	}
 }
 
-// unpool adds the gradient of one pooled plane g to its input plane's gradient dst.
-func (p *avgPool) unpool(dst, g []float32) {
+// unpool adds (acc) or, for k = 2 only, writes the gradient of one pooled plane g to its input
+// plane's gradient dst.
+func (p *avgPool) unpool(dst, g []float32, acc bool) {
 	w, ow := p.in.W, p.in.W/p.k
 	inv := 1 / float32(p.k*p.k)
 	if p.k == 2 {
-		for oy := range p.in.H / 2 {
-			r0, r1, gr := dst[2*oy*w:2*oy*w+2*ow], dst[(2*oy+1)*w:(2*oy+1)*w+2*ow], g[oy*ow:oy*ow+ow]
-			for ox, v := range gr {
-				v *= inv
-				r0[2*ox] += v
-				r0[2*ox+1] += v
-				r1[2*ox] += v
-				r1[2*ox+1] += v
-			}
-		}
+		vec.Unpool2(dst, g, w, p.in.H, acc)
 		return
 	}
 	for oy := range p.in.H / p.k {

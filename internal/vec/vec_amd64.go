@@ -27,3 +27,13 @@ func scaleShiftAsm(dst, src []float32, s, t float32, relu bool) {
 func bnGradAsm(d, g, x []float32, s, t float32, relu bool) {
 	bnGradAVX(&d[0], &g[0], &x[0], len(d), s, t, relu)
 }
+
+// pool2AVX is Pool2 for w a multiple of 16, oh ≥ 1 output rows.
+//
+//go:noescape
+func pool2AVX(dst, src *float32, w, oh int)
+
+// unpool2AVX is Unpool2 for w a multiple of 16, oh ≥ 1 gradient rows.
+//
+//go:noescape
+func unpool2AVX(dst, grad *float32, w, oh int, acc bool)
