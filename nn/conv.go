@@ -32,6 +32,9 @@ type conv struct {
 	fwOff, bwOff       []int
 	// Winograd F(4×4, 3×3) for 3×3 stride-1 pad-1 planes that fit it, in each direction.
 	fwWino, bwWino *winograd
+	// gradStore: this layer alone takes its input's gradient, so its backward overwrites it
+	// rather than adding to it (see ownGradients).
+	gradStore bool
 }
 
 // winogradBudget is the number of floats one Winograd chunk's transformed inputs and products
@@ -253,7 +256,16 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	}
 	hw, ohw := c.in.H*c.in.W, c.out.H*c.out.W
 	ldi, ldo := x.ld(hw), x.ld(ohw)
-	if c.pointwise && c.pre != nil && c.bw.OneBlock() {
+	if c.gradStore {
+		// Straight into gin, then through the normalisation in place.
+		c.bwWino.run(x, n, gout, ldo, nil, gin[0], ldi, false)
+		p := c.pre
+		for ci := range c.cin {
+			vec.BNGradInPlace(gin[0][ci*ldi:ci*ldi+n*hw], in[0][ci*ldi:ci*ldi+n*hw], p.scale[ci], p.shift[ci], p.relu)
+		}
+		return
+	}
+	if c.pointwise && c.pre != nil && c.bw != nil && c.bw.OneBlock() {
 		// The product goes back through the normalisation as it is stored.
 		c.bw.MulGrad(gin[0], ldi, gout, ldo, n*hw, c.preRowOp, in[0], x.ws)
 		return

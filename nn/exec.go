@@ -31,6 +31,7 @@ type Exec struct {
 	vals   [][]float32 // per value, its slice of a root buffer (nil if not materialised)
 	grads  [][]float32
 	groots [][]float32
+	gclear [][]float32 // the gradient roots a backward pass from the logits clears
 	n      int
 	ins    [][]float32 // reusable argument slices, one per step
 	gins   [][]float32
@@ -61,6 +62,9 @@ func (g *Graph) NewExec(batch int) *Exec {
 			size := sh.C * e.x.ld(sh.H*sh.W)
 			roots[v], arena = arena[:size:size], arena[size:]
 			e.groots = append(e.groots, arena[:size:size])
+			if !p.gradOwned[v] {
+				e.gclear = append(e.gclear, arena[:size:size])
+			}
 			arena = arena[size:]
 			e.grads[v] = e.groots[len(e.groots)-1]
 		}
@@ -171,7 +175,13 @@ func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, erro
 	if len(grad) < e.n*s.Size() {
 		return nil, fmt.Errorf("nn: %d gradient values for %d images of %v", len(grad), e.n, s)
 	}
-	for _, r := range e.groots {
+	// From a tap, layers downstream of it are skipped, including owners of gradients that are
+	// then never written: clear everything.
+	roots := e.gclear
+	if id != e.g.output {
+		roots = e.groots
+	}
+	for _, r := range roots {
 		clear(r)
 	}
 	scatter(e.grads[id], grad, e.n, s, e.x.ld(s.H*s.W))

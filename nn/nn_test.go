@@ -139,6 +139,12 @@ func layerCases() []layerCase {
 			t := b.AvgPool(b.Conv2d("c", b.ReLU(b.BatchNorm("bn", h, randBN(r, 6))), conv(r, 6, 3, 1, 1, 0)), 2)
 			return b.Concat(t, b.AvgPool(h, 2))
 		}},
+		{"dense-layer-winograd", Shape{4, 8, 16}, func(b *Builder, r *rand.Rand, x Value) Value {
+			// DenseNet's bottleneck: the 3×3 convolution owns its input's gradient (gradStore).
+			h := b.Conv2d("c1", b.ReLU(b.BatchNorm("bn1", x, randBN(r, 4))), conv(r, 4, 6, 1, 1, 0))
+			y := b.Conv2d("c3", b.ReLU(b.BatchNorm("bn3", h, randBN(r, 6))), conv(r, 6, 3, 3, 1, 1))
+			return b.Concat(x, y)
+		}},
 		{"conv1x1-bias-avgpool3", Shape{3, 6, 6}, func(b *Builder, r *rand.Rand, x Value) Value {
 			c := conv(r, 3, 4, 1, 1, 0)
 			c.Bias = randVec(r, 4, 1)
@@ -337,6 +343,87 @@ func TestPoolFirst(t *testing.T) {
 	for i := range grads[0] {
 		if d := math.Abs(float64(grads[0][i] - grads[1][i])); d > 1e-5 {
 			t.Errorf("gradient %d: %v rewritten, %v kept", i, grads[0][i], grads[1][i])
+		}
+	}
+}
+
+// TestGradientOwners checks that the 3×3 convolution of a DenseNet bottleneck overwrites its
+// input's gradient (which then is not cleared), and that a backward pass from a tap upstream of
+// such a layer, which skips it, still gets the gradients a fresh executor gets.
+func TestGradientOwners(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	in := Shape{4, 8, 16}
+	b := NewBuilder(in)
+	x := b.Input()
+	h := b.Conv2d("c1", b.ReLU(b.BatchNorm("bn1", x, randBN(r, 4))), Conv{Out: 6, KH: 1, KW: 1, Stride: 1, Weight: randVec(r, 24, 0.4)})
+	b.Tap("h", h)
+	y := b.Conv2d("c3", b.ReLU(b.BatchNorm("bn3", h, randBN(r, 6))), Conv{Out: 3, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r, 3*6*9, 0.4)})
+	g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(b.Concat(x, y)), 3, randVec(r, 21, 1), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := 0
+	for _, st := range g.plan.steps {
+		if c, ok := st.op.(*conv); ok && c.gradStore {
+			owners++
+		}
+	}
+	// The tapped value h is external, so only a plan without the tap would own it; build one.
+	b2 := NewBuilder(in)
+	r2 := rand.New(rand.NewPCG(12, 13))
+	h2 := b2.Conv2d("c1", b2.ReLU(b2.BatchNorm("bn1", b2.Input(), randBN(r2, 4))), Conv{Out: 6, KH: 1, KW: 1, Stride: 1, Weight: randVec(r2, 24, 0.4)})
+	y2 := b2.Conv2d("c3", b2.ReLU(b2.BatchNorm("bn3", h2, randBN(r2, 6))), Conv{Out: 3, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r2, 3*6*9, 0.4)})
+	g2, err := b2.Build(b2.Linear("fc", b2.GlobalAvgPool(b2.Concat(b2.Input(), y2)), 3, randVec(r2, 21, 1), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners2 := 0
+	for _, st := range g2.plan.steps {
+		if c, ok := st.op.(*conv); ok && c.gradStore {
+			owners2++
+		}
+	}
+	if owners != 0 || owners2 != 1 {
+		t.Fatalf("%d owning convolutions with the value tapped, %d without; want 0 and 1", owners, owners2)
+	}
+
+	const n = 2
+	xs := randVec(r, n*in.Size(), 1)
+	w := randVec(r, n*3, 1)
+	gh := randVec(r, n*6*8*16, 1)
+	e := g2.NewExec(n)
+	if err := e.Forward(xs, n); err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.Backward("", w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Again on the same executor, whose owned buffers now hold the first pass's values.
+	again, err := e.Backward("", w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range first {
+		if first[i] != again[i] {
+			t.Fatalf("second backward pass differs at %d: %v vs %v", i, again[i], first[i])
+		}
+	}
+	// From a tap on the network with the tap, after a backward pass from the logits: the same
+	// as on a fresh executor.
+	e1 := g.NewExec(n)
+	e1.Forward(xs, n)
+	e1.Backward("", w, nil)
+	fromTap, err := e1.Backward("h", gh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := g.NewExec(n)
+	e2.Forward(xs, n)
+	fresh, _ := e2.Backward("h", gh, nil)
+	for i := range fresh {
+		if fresh[i] != fromTap[i] {
+			t.Fatalf("backward from a tap differs at %d: %v vs %v on a fresh executor", i, fromTap[i], fresh[i])
 		}
 	}
 }

@@ -7,6 +7,9 @@ type plan struct {
 	// Value v lives in the buffer of value root[v] (itself unless placed inside a concatenation),
 	// starting at channel chOff[v]; root[v] < 0 means v is never materialised.
 	root, chOff []int
+	// gradOwned[v] means one layer alone takes value v's gradient and overwrites it (see
+	// conv.gradStore), so a backward pass from the logits need not clear it first.
+	gradOwned []bool
 	// shape is each value's per-image shape as executed; it differs from the graph's where a
 	// rewrite (see poolFirst) changed what the value holds.
 	shape []Shape
@@ -143,7 +146,36 @@ func compile(g *Graph) *plan {
 		}
 		p.steps = append(p.steps, step{op: ops[i], in: inputs[i], out: i})
 	}
+	ownGradients(p, external)
 	return p
+}
+
+// ownGradients lets a convolution whose input, normalised as it is read, has no other consumer
+// write that input's gradient instead of adding to it: the buffer is its own (not inside a
+// concatenation, not the input or a tap), so the zeroing that accumulation needs is saved. Only
+// the Winograd path, which DenseNet's 3×3 convolutions take, implements the overwrite.
+func ownGradients(p *plan, external []bool) {
+	uses := make([]int, len(p.root))
+	for _, st := range p.steps {
+		for _, v := range st.in {
+			uses[v]++
+		}
+	}
+	p.gradOwned = make([]bool, len(p.root))
+	for i, st := range p.steps {
+		c, ok := st.op.(*conv)
+		if !ok || c.pre == nil || c.bwWino == nil {
+			continue
+		}
+		v := st.in[0]
+		if v == 0 || external[v] || p.root[v] != v || uses[v] != 1 {
+			continue
+		}
+		owner := *c
+		owner.gradStore = true
+		p.steps[i].op = &owner
+		p.gradOwned[v] = true
+	}
 }
 
 // poolFirst rewrites a 1×1 stride-1 convolution whose output feeds only an average pool (a

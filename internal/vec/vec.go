@@ -26,6 +26,28 @@ func BNGrad(d, g, x []float32, s, t float32, relu bool) {
 	bnGradGo(d[n:], g[n:], x[n:], s, t, relu)
 }
 
+// BNGradInPlace turns d, the gradient of y = x·s + t (followed by ReLU if relu), into the
+// gradient of x: d[i] = d[i]·s where x[i]·s + t > 0 when relu, else 0. d and x have equal
+// lengths. It is BNGrad into a zeroed gradient, without the zeroing and the second buffer.
+func BNGradInPlace(d, x []float32, s, t float32, relu bool) {
+	x = x[:len(d)]
+	n := bulk(len(d))
+	if n > 0 {
+		bnGradInPlaceAsm(d[:n], x[:n], s, t, relu)
+	}
+	bnGradInPlaceGo(d[n:], x[n:], s, t, relu)
+}
+
+func bnGradInPlaceGo(d, x []float32, s, t float32, relu bool) {
+	for i, v := range d {
+		if relu && !(x[i]*s+t > 0) {
+			d[i] = 0
+			continue
+		}
+		d[i] = v * s
+	}
+}
+
 // Add adds src to dst elementwise. len(dst) must be >= len(src).
 func Add(dst, src []float32) {
 	dst = dst[:len(src)]

@@ -37,3 +37,10 @@ func pool2AVX(dst, src *float32, w, oh int)
 //
 //go:noescape
 func unpool2AVX(dst, grad *float32, w, oh int, acc bool)
+
+//go:noescape
+func bnGradInPlaceAVX(d, x *float32, n int, s, t float32, relu bool)
+
+func bnGradInPlaceAsm(d, x []float32, s, t float32, relu bool) {
+	bnGradInPlaceAVX(&d[0], &x[0], len(d), s, t, relu)
+}

@@ -173,3 +173,40 @@ unext:
 	JNE  urow
 	VZEROUPPER
 	RET
+
+// func bnGradInPlaceAVX(d, x *float32, n int, s, t float32, relu bool)
+// d[i] = d[i]*s where x[i]*s+t > 0 (everywhere without relu), else +0. n is a positive
+// multiple of 8.
+TEXT ·bnGradInPlaceAVX(SB), NOSPLIT, $0-33
+	MOVQ         d+0(FP), DI
+	MOVQ         x+8(FP), DX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y1
+	VBROADCASTSS t+28(FP), Y2
+	VXORPS       Y3, Y3, Y3
+	MOVBLZX      relu+32(FP), AX
+	TESTQ        AX, AX
+	JEQ          iplain
+
+iloop:
+	VMULPS  (DX), Y1, Y0
+	VADDPS  Y2, Y0, Y0
+	VCMPPS  $0x0e, Y3, Y0, Y0 // y > 0 (GT_OS)
+	VMULPS  (DI), Y1, Y4
+	VANDPS  Y0, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JNZ     iloop
+	VZEROUPPER
+	RET
+
+iplain:
+	VMULPS  (DI), Y1, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     iplain
+	VZEROUPPER
+	RET

@@ -13,3 +13,5 @@ var hasAVX2 = false
 func pool2AVX(dst, src *float32, w, oh int) {}
 
 func unpool2AVX(dst, g *float32, w, oh int, acc bool) {}
+
+func bnGradInPlaceAsm(d, x []float32, s, t float32, relu bool) {}

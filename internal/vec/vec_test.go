@@ -43,6 +43,20 @@ func TestAgainstGo(t *testing.T) {
 			BNGrad(d1, g, src, s, t0, relu)
 			bnGradGo(d2, g, src, s, t0, relu)
 			same(t, "BNGrad", d1, d2)
+
+			// In place: as BNGrad into zeros, up to the sign of a zero.
+			zero := make([]float32, n)
+			BNGrad(zero, g, src, s, t0, relu)
+			in := append([]float32(nil), g...)
+			BNGradInPlace(in, src, s, t0, relu)
+			for i := range in {
+				if in[i] != zero[i] && !(in[i] != in[i] && zero[i] != zero[i]) {
+					t.Fatalf("BNGradInPlace n=%d relu=%v [%d] = %v, want %v", n, relu, i, in[i], zero[i])
+				}
+			}
+			ref := append([]float32(nil), g...)
+			bnGradInPlaceGo(ref, src, s, t0, relu)
+			same(t, "BNGradInPlace", in, ref)
 		}
 	}
 }
