@@ -20,6 +20,12 @@
 // needs are dropped; and the inputs of a chain of concatenations (a dense block) are laid out in place inside the
 // concatenation's buffer, so concatenating moves nothing in either direction.
 //
+// Backwards, gradients are added into their buffers, which a backward pass clears first, except
+// where one layer alone consumes a value: a 3×3 convolution whose normalised input has no other
+// consumer (DenseNet's bottleneck) overwrites that gradient, so the buffer is neither cleared nor
+// read. The normalisation fused into a 1×1 convolution is differentiated as the product's tiles
+// are stored (gemm.MulGrad), so its product is never written out.
+//
 // # Convolutions
 //
 // 1×1 convolutions are one matrix product (internal/gemm) over the whole micro-batch; 3×3 stride-1

@@ -243,6 +243,9 @@ func testPoolDeterministic(t *testing.T, in Shape) {
 		y := b.Conv2d("c", b.ReLU(b.BatchNorm("bn", h, randBN(r, 6+4*i))), Conv{Out: 4, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r, 4*(6+4*i)*9, 0.3)})
 		h = b.Concat(h, y)
 	}
+	// A bottleneck (gemm.MulGrad backwards) and a transition (pooled before its product).
+	h = b.Concat(h, b.Conv2d("b", b.ReLU(b.BatchNorm("bnb", h, randBN(r, 18))), Conv{Out: 6, KH: 1, KW: 1, Stride: 1, Weight: randVec(r, 6*18, 0.3)}))
+	h = b.AvgPool(b.Conv2d("t", b.ReLU(b.BatchNorm("bnt", h, randBN(r, 24))), Conv{Out: 18, KH: 1, KW: 1, Stride: 1, Weight: randVec(r, 18*24, 0.3)}), 2)
 	g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(b.ReLU(h)), 5, randVec(r, 5*18, 1), nil))
 	if err != nil {
 		t.Fatal(err)
