@@ -147,11 +147,6 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 	if ws == nil {
 		ws = NewWorkspace()
 	}
-	var gs, gt []float32
-	if grad != nil {
-		gs, gt = grad.Scale, grad.Shift
-	}
-
 	kc := a.kc
 	// With at most mcMax rows each B micro-panel is consumed right after packing, so one slot
 	// does; otherwise a whole NC block is packed once and reused by every MC block.
@@ -216,7 +211,7 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 							var xs, s, t []float32
 							gr := false
 							if grad != nil {
-								xs, s, t, gr = x[off:], sliceFrom(gs, ir), sliceFrom(gt, ir), grad.ReLU
+								xs, s, t, gr = x[off:], sliceFrom(grad.Scale, ir), sliceFrom(grad.Shift, ir), grad.ReLU
 							}
 							if kernelRows(kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, bp, c[off:], ldc, beta, rows, grad != nil, xs, s, t, gr) {
 								ir += (rows - 1) * mr
@@ -245,14 +240,7 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 						switch {
 						case grad != nil:
 							off := ir*ldc + j0
-							var s, t []float32
-							if gs != nil {
-								s = gs[ir : ir+h]
-							}
-							if gt != nil {
-								t = gt[ir : ir+h]
-							}
-							ws.gradOut(c[off:], x[off:], ldc, h, w, s, t, grad.ReLU)
+							ws.gradOut(c[off:], x[off:], ldc, h, w, sliceFrom(grad.Scale, ir), sliceFrom(grad.Shift, ir), grad.ReLU)
 						case !full:
 							ws.copyOut(c[ir*ldc+j0:], ldc, h, w, beta)
 						}

@@ -283,98 +283,9 @@ pstore:
 	VZEROUPPER
 	RET
 
-// GRAD_PREFETCH warms the six rows of C (DI) and X (BX) below the tile: Mul's next tile.
-#define GRAD_PREFETCH \
-	PREFETCHT0 (DI) \
-	PREFETCHT0 (BX) \
-	ADDQ       DX, DI \
-	ADDQ       DX, BX \
-	PREFETCHT0 (DI) \
-	PREFETCHT0 (BX) \
-	ADDQ       DX, DI \
-	ADDQ       DX, BX \
-	PREFETCHT0 (DI) \
-	PREFETCHT0 (BX) \
-	ADDQ       DX, DI \
-	ADDQ       DX, BX \
-	PREFETCHT0 (DI) \
-	PREFETCHT0 (BX) \
-	ADDQ       DX, DI \
-	ADDQ       DX, BX \
-	PREFETCHT0 (DI) \
-	PREFETCHT0 (BX) \
-	ADDQ       DX, DI \
-	ADDQ       DX, BX \
-	PREFETCHT0 (DI) \
-	PREFETCHT0 (BX)
-
-// func gradTileAVX(tile, c, x *float32, ldc int, scale, shift *float32, relu bool)
-// For the 6×16 tile (row stride 16) and rows r of C and X (stride ldc): c += tile·scale[r] where
-// x·scale[r] + shift[r] > 0 (everywhere without relu), as vec's bnGradAVX computes it.
-TEXT ·gradTileAVX(SB), NOSPLIT, $0-49
-	MOVQ    tile+0(FP), SI
-	MOVQ    c+8(FP), DI
-	MOVQ    x+16(FP), BX
-	MOVQ    ldc+24(FP), DX
-	MOVQ    scale+32(FP), R10
-	MOVQ    shift+40(FP), R11
-	MOVBQZX relu+48(FP), R12
-	SHLQ    $2, DX
-	MOVQ    $6, CX
-	VXORPS  Y15, Y15, Y15
-	TESTQ   R12, R12
-	JEQ     gplain
-
-gmask:
-	VBROADCASTSS (R10), Y14
-	VBROADCASTSS (R11), Y13
-	VMULPS       (BX), Y14, Y0
-	VMULPS       32(BX), Y14, Y1
-	VADDPS       Y13, Y0, Y0
-	VADDPS       Y13, Y1, Y1
-	VCMPPS       $0x0e, Y15, Y0, Y0 // y > 0 (GT_OS)
-	VCMPPS       $0x0e, Y15, Y1, Y1
-	VMOVUPS      (DI), Y4
-	VMOVUPS      32(DI), Y5
-	VMULPS       (SI), Y14, Y2
-	VMULPS       32(SI), Y14, Y3
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VBLENDVPS    Y0, Y2, Y4, Y4 // c+g·s where y > 0, else c unchanged
-	VBLENDVPS    Y1, Y3, Y5, Y5
-	VMOVUPS      Y4, (DI)
-	VMOVUPS      Y5, 32(DI)
-	ADDQ         $64, SI
-	ADDQ         DX, DI
-	ADDQ         DX, BX
-	ADDQ         $4, R10
-	ADDQ         $4, R11
-	DECQ         CX
-	JNE          gmask
-	GRAD_PREFETCH
-	VZEROUPPER
-	RET
-
-gplain:
-	VBROADCASTSS (R10), Y14
-	VMULPS       (SI), Y14, Y2
-	VMULPS       32(SI), Y14, Y3
-	VADDPS       (DI), Y2, Y2
-	VADDPS       32(DI), Y3, Y3
-	VMOVUPS      Y2, (DI)
-	VMOVUPS      Y3, 32(DI)
-	ADDQ         $64, SI
-	ADDQ         DX, DI
-	ADDQ         $4, R10
-	DECQ         CX
-	JNE          gplain
-	GRAD_PREFETCH
-	VZEROUPPER
-	RET
-
 // GROW finishes tile row (lo, hi) through the backward pass of a row operation: scale and
-// shift at off(R10) and off(R11), its input X at R14, C at DI; both advance a row. As
-// gradTileAVX: c += acc·scale where x·scale + shift > 0, else c stays as it is.
+// shift at off(R10) and off(R11), its input X at R14, C at DI; both advance a row. As vec's
+// bnGradAVX computes it: c += acc·scale where x·scale + shift > 0, else c stays as it is.
 #define GROW(lo, hi, off) \
 	VBROADCASTSS off(R10), Y14      \
 	VBROADCASTSS off(R11), Y15      \
@@ -408,6 +319,82 @@ gplain:
 	VMOVUPS      lo, (DI)      \
 	VMOVUPS      hi, 32(DI)    \
 	ADDQ         DX, DI
+
+// NEXT_ROWS warms the six rows of C (DI) and X (R14) below a finished tile: the next tile of its
+// B panel, which kernelRowsAVX computes next.
+#define NEXT_ROWS \
+	PREFETCHT0 (DI)  \
+	PREFETCHT0 (R14) \
+	ADDQ       DX, DI \
+	ADDQ       DX, R14 \
+	PREFETCHT0 (DI)  \
+	PREFETCHT0 (R14) \
+	ADDQ       DX, DI \
+	ADDQ       DX, R14 \
+	PREFETCHT0 (DI)  \
+	PREFETCHT0 (R14) \
+	ADDQ       DX, DI \
+	ADDQ       DX, R14 \
+	PREFETCHT0 (DI)  \
+	PREFETCHT0 (R14) \
+	ADDQ       DX, DI \
+	ADDQ       DX, R14 \
+	PREFETCHT0 (DI)  \
+	PREFETCHT0 (R14) \
+	ADDQ       DX, DI \
+	ADDQ       DX, R14 \
+	PREFETCHT0 (DI)  \
+	PREFETCHT0 (R14)
+
+// func gradTileAVX(tile, c, x *float32, ldc int, scale, shift *float32, relu bool)
+// Finishes the 6×16 tile at tile (row stride 16) into C, through the row operation's backward
+// pass at X (C and X of row stride ldc), as kernelRowsAVX's modes 1 (relu) and 2 do.
+TEXT ·gradTileAVX(SB), NOSPLIT, $0-49
+	MOVQ    tile+0(FP), SI
+	MOVQ    c+8(FP), DI
+	MOVQ    x+16(FP), R14
+	MOVQ    ldc+24(FP), DX
+	MOVQ    scale+32(FP), R10
+	MOVQ    shift+40(FP), R11
+	MOVBQZX relu+48(FP), R12
+	SHLQ    $2, DX
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS 128(SI), Y4
+	VMOVUPS 160(SI), Y5
+	VMOVUPS 192(SI), Y6
+	VMOVUPS 224(SI), Y7
+	VMOVUPS 256(SI), Y8
+	VMOVUPS 288(SI), Y9
+	VMOVUPS 320(SI), Y10
+	VMOVUPS 352(SI), Y11
+	TESTQ   R12, R12
+	JEQ     tplain
+	GROW(Y0, Y1, 0)
+	GROW(Y2, Y3, 4)
+	GROW(Y4, Y5, 8)
+	GROW(Y6, Y7, 12)
+	GROW(Y8, Y9, 16)
+	GROW(Y10, Y11, 20)
+	NEXT_ROWS
+	VZEROUPPER
+	RET
+
+tplain:
+	GROWPLAIN(Y0, Y1, 0)
+	GROWPLAIN(Y2, Y3, 4)
+	GROWPLAIN(Y4, Y5, 8)
+	GROWPLAIN(Y6, Y7, 12)
+	GROWPLAIN(Y8, Y9, 16)
+	GROWPLAIN(Y10, Y11, 20)
+	LEAQ (DX)(DX*2), R12 // X six rows down, where GROW would have left it
+	SHLQ $1, R12
+	ADDQ R12, R14
+	NEXT_ROWS
+	VZEROUPPER
+	RET
 
 // func kernelRowsAVX(k int, a, b, c *float32, ldc int, beta bool, rows int, askip int, x, scale, shift *float32, mode int)
 // Runs kernelAVX's product for rows consecutive full row panels of A against one B panel:
