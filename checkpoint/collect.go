@@ -154,50 +154,77 @@ func (w *walker) module(m *object, prefix string, depth int) error {
 	if err := w.charge(1, prefix); err != nil {
 		return err
 	}
-	skip := map[string]bool{}
-	if v, ok := m.attrs.get("_non_persistent_buffers_set"); ok {
-		if s, ok := v.(*set); ok {
-			if err := w.charge(len(s.items), ""); err != nil {
-				return err
-			}
-			for _, x := range s.items {
-				if name, ok := x.(string); ok {
-					skip[name] = true
-				}
-			}
-		}
+	skip, err := w.nonPersistent(m)
+	if err != nil {
+		return err
 	}
 	for _, field := range []string{"_parameters", "_buffers"} {
-		v, ok := m.attrs.get(field)
-		if !ok || v == nil {
-			continue
-		}
-		d := dictOf(v)
-		if d == nil {
-			return fmt.Errorf("module %q: %s is a %s", clean(prefix), field, kind(v))
-		}
-		if err := w.charge(len(d.keys), ""); err != nil {
+		if err := w.tensors(m, prefix, field, skip); err != nil {
 			return err
 		}
-		for i, k := range d.keys {
-			name, ok := k.(string)
-			if !ok {
-				return fmt.Errorf("module %q: %s key is a %s", clean(prefix), field, kind(k))
-			}
-			switch t := d.vals[i].(type) {
-			case nil:
-			case *tensorRef, *unsupportedTensor:
-				if field == "_buffers" && skip[name] {
-					continue
-				}
-				if err := w.add(prefix+name, t); err != nil {
-					return err
-				}
-			default:
-				return fmt.Errorf("module %q: %s %q is a %s, not a tensor", clean(prefix), field, clean(name), kind(t))
-			}
+	}
+	return w.children(m, prefix, depth)
+}
+
+// nonPersistent returns the names in a module's _non_persistent_buffers_set.
+func (w *walker) nonPersistent(m *object) (map[string]bool, error) {
+	skip := map[string]bool{}
+	v, ok := m.attrs.get("_non_persistent_buffers_set")
+	if !ok {
+		return skip, nil
+	}
+	s, ok := v.(*set)
+	if !ok {
+		return skip, nil
+	}
+	if err := w.charge(len(s.items), ""); err != nil {
+		return nil, err
+	}
+	for _, x := range s.items {
+		if name, ok := x.(string); ok {
+			skip[name] = true
 		}
 	}
+	return skip, nil
+}
+
+// tensors names the tensors of a module's _parameters or _buffers dict, skipping None entries
+// and, among buffers, the non-persistent ones.
+func (w *walker) tensors(m *object, prefix, field string, skip map[string]bool) error {
+	v, ok := m.attrs.get(field)
+	if !ok || v == nil {
+		return nil
+	}
+	d := dictOf(v)
+	if d == nil {
+		return fmt.Errorf("module %q: %s is a %s", clean(prefix), field, kind(v))
+	}
+	if err := w.charge(len(d.keys), ""); err != nil {
+		return err
+	}
+	for i, k := range d.keys {
+		name, ok := k.(string)
+		if !ok {
+			return fmt.Errorf("module %q: %s key is a %s", clean(prefix), field, kind(k))
+		}
+		switch t := d.vals[i].(type) {
+		case nil:
+		case *tensorRef, *unsupportedTensor:
+			if field == "_buffers" && skip[name] {
+				continue
+			}
+			if err := w.add(prefix+name, t); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("module %q: %s %q is a %s, not a tensor", clean(prefix), field, clean(name), kind(t))
+		}
+	}
+	return nil
+}
+
+// children names the tensors of a module's children, under "child.".
+func (w *walker) children(m *object, prefix string, depth int) error {
 	v, ok := m.attrs.get("_modules")
 	if !ok || v == nil {
 		return nil
@@ -305,24 +332,55 @@ func materialise(r *tensorRef, order binary.ByteOrder, b *budget) (*Tensor, erro
 	if err != nil {
 		return nil, fmt.Errorf("stride: %w", err)
 	}
-	shape := make([]int, len(size))
-	n := int64(1)
-	for i, s := range size {
-		if s > math.MaxInt32 {
-			return nil, fmt.Errorf("dimension %d has size %d", i, s)
-		}
-		shape[i] = int(s)
-		if s != 0 && n > math.MaxInt64/s {
-			return nil, fmt.Errorf("shape %s overflows", dims(size))
-		}
-		n *= s
+	shape, n, err := shapeOf(size, b)
+	if err != nil {
+		return nil, err
 	}
 	if n == 0 {
 		return &Tensor{Shape: shape, Data: []float32{}}, nil
 	}
-	if n > b.left {
-		return nil, fmt.Errorf("shape %s: more elements than the file can hold", dims(size))
+	raw, err := readElements(r, size, strides, b)
+	if err != nil {
+		return nil, err
 	}
+	b.left -= n
+	data := make([]float32, n)
+	if contiguous(size, strides) {
+		decodeContiguous(data, raw, r.dtype, order)
+	} else {
+		decodeStrided(data, raw, r.dtype, order, size, strides)
+	}
+	return &Tensor{Shape: shape, Data: data}, nil
+}
+
+// shapeOf checks a tensor's dimensions against the budget and returns them with the element
+// count. An empty tensor holds no data, but its dimensions still size whatever is built from
+// it: its dimensions must fit the file as if the empty ones were 1.
+func shapeOf(size []int64, b *budget) ([]int, int64, error) {
+	shape := make([]int, len(size))
+	n := int64(1)
+	for i, s := range size {
+		if s > math.MaxInt32 {
+			return nil, 0, fmt.Errorf("dimension %d has size %d", i, s)
+		}
+		shape[i] = int(s)
+		if s != 0 && n > math.MaxInt64/s {
+			return nil, 0, fmt.Errorf("shape %s overflows", dims(size))
+		}
+		n *= s
+	}
+	switch {
+	case n == 0 && extent(size) > b.left:
+		return nil, 0, fmt.Errorf("shape %s: empty, with dimensions larger than the file can hold", dims(size))
+	case n > b.left:
+		return nil, 0, fmt.Errorf("shape %s: more elements than the file can hold", dims(size))
+	}
+	return shape, n, nil
+}
+
+// readElements reads the bytes of the storage that a strided view of size and strides spans,
+// after checking that they lie in the storage.
+func readElements(r *tensorRef, size, strides []int64, b *budget) ([]byte, error) {
 	// The last element read, relative to the tensor's offset.
 	last := int64(0)
 	for i, s := range size {
@@ -348,13 +406,13 @@ func materialise(r *tensorRef, order binary.ByteOrder, b *budget) (*Tensor, erro
 	if cap(raw) > cap(b.scratch) {
 		b.scratch = raw
 	}
-	b.left -= n
-	data := make([]float32, n)
-	if contiguous(size, strides) {
-		decodeContiguous(data, raw, r.dtype, order)
-		return &Tensor{Shape: shape, Data: data}, nil
-	}
-	dec := decoder(r.dtype, order)
+	return raw, nil
+}
+
+// decodeStrided converts the elements of a strided view of raw, in row-major order, into data.
+func decodeStrided(data []float32, raw []byte, dt dtype, order binary.ByteOrder, size, strides []int64) {
+	dec := decoder(dt, order)
+	es := int64(dt.size)
 	idx := make([]int64, len(size))
 	pos := int64(0)
 	for i := range data {
@@ -370,7 +428,19 @@ func materialise(r *tensorRef, order binary.ByteOrder, b *budget) (*Tensor, erro
 			idx[d] = 0
 		}
 	}
-	return &Tensor{Shape: shape, Data: data}, nil
+}
+
+// extent is the product of the dimensions with zeros counted as ones, saturating at MaxInt64.
+func extent(size []int64) int64 {
+	n := int64(1)
+	for _, s := range size {
+		s = max(s, 1)
+		if n > math.MaxInt64/s {
+			return math.MaxInt64
+		}
+		n *= s
+	}
+	return n
 }
 
 // contiguous reports whether stride is row-major for shape; dimensions of size 1 may have any

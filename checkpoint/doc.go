@@ -78,6 +78,16 @@
 // as state_dict() does), is at most 100 modules deep and refuses cycles. Legacy storages and
 // stored zip entries are read in place, one tensor at a time, through one reused buffer.
 //
+// A tensor without elements holds no data but still sizes what is built from it, so its
+// dimensions, with the zero ones counted as one, must multiply to no more than the file could
+// hold: the 274-byte file declaring fc.weight [2147483647, 0] is refused. The values a pickle
+// builds are charged, by estimates that round Go's sizes up (a boxed value 16 bytes, a memo entry
+// or empty container 64, a container entry 32, a call's result 128 plus its entries, the stack's
+// array as it doubles, strings twice their length), against PickleBytesPerByte (64) bytes per
+// byte of the pickle plus 1 MiB, and never more than MaxPickleMemory (256 MiB): beyond that the
+// pickle is refused ("values at byte N take more memory than a pickle of its size may"). What
+// the unpickler allocates in all, garbage included, then stays within twice that (tested).
+//
 // # Errors
 //
 // Every error is one line that starts with "checkpoint <file name>: " and says what is wrong and

@@ -18,6 +18,40 @@ const legacyProtocol = 1001
 // 8-byte little-endian element count followed by its elements.
 func readLegacy(r io.ReaderAt, size int64) (*File, error) {
 	src := newSource(io.NewSectionReader(r, 0, size), size)
+	order, err := legacyHeader(src)
+	if err != nil {
+		return nil, err
+	}
+	e := newEnv(size)
+	obj, err := unpickle(src, e)
+	if err != nil {
+		return nil, err
+	}
+	keysVal, err := unpickle(src, plainResolver{})
+	if err != nil {
+		return nil, fmt.Errorf("storage key list: %w", err)
+	}
+	keys, err := sequence(keysVal)
+	if err != nil {
+		return nil, fmt.Errorf("storage key list: %w", err)
+	}
+	if err := placeStorages(r, size, src.pos, keys, e); err != nil {
+		return nil, err
+	}
+	entries, meta, err := collect(obj, size)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Format: "legacy"}
+	if err := finish(f, entries, meta, order, &budget{left: 2 * size}); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// legacyHeader reads the three pickles before the object: the magic number, the protocol
+// version and sys_info, whose little_endian gives the storages' byte order.
+func legacyHeader(src *source) (binary.ByteOrder, error) {
 	magic, err := unpickle(src, plainResolver{})
 	if err != nil {
 		return nil, fmt.Errorf("legacy format: magic number: %w", err)
@@ -42,65 +76,46 @@ func readLegacy(r io.ReaderAt, size int64) (*File, error) {
 			order = binary.BigEndian
 		}
 	}
+	return order, nil
+}
 
-	e := newEnv(size)
-	obj, err := unpickle(src, e)
-	if err != nil {
-		return nil, err
-	}
-	keysVal, err := unpickle(src, plainResolver{})
-	if err != nil {
-		return nil, fmt.Errorf("storage key list: %w", err)
-	}
-	keys, err := sequence(keysVal)
-	if err != nil {
-		return nil, fmt.Errorf("storage key list: %w", err)
-	}
-
-	pos := src.pos
+// placeStorages finds, from byte pos on, each listed storage's element count and data, checks
+// them against what the pickle said and the file's size, and points the storage at its data.
+func placeStorages(r io.ReaderAt, size, pos int64, keys tuple, e *env) error {
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		key, ok := k.(string)
 		if !ok {
-			return nil, fmt.Errorf("storage key list holds a %s", kind(k))
+			return fmt.Errorf("storage key list holds a %s", kind(k))
 		}
 		root := e.roots[key]
 		if root == nil {
-			return nil, fmt.Errorf("storage %q is listed but the pickle never names it", clean(key))
+			return fmt.Errorf("storage %q is listed but the pickle never names it", clean(key))
 		}
 		if seen[key] {
-			return nil, fmt.Errorf("storage %q is listed twice", clean(key))
+			return fmt.Errorf("storage %q is listed twice", clean(key))
 		}
 		seen[key] = true
 		if pos > size-8 {
-			return nil, fmt.Errorf("truncated: storage %q header needs 8 bytes at offset %d, file has %d", clean(key), pos, size)
+			return fmt.Errorf("truncated: storage %q header needs 8 bytes at offset %d, file has %d", clean(key), pos, size)
 		}
 		var hdr [8]byte
 		if err := readAt(r, hdr[:], pos); err != nil {
-			return nil, fmt.Errorf("storage %q: %w", clean(key), err)
+			return fmt.Errorf("storage %q: %w", clean(key), err)
 		}
 		count := binary.LittleEndian.Uint64(hdr[:])
 		es := uint64(root.dtype.size)
 		if count > math.MaxInt64/es || int64(count*es) != root.nbytes {
-			return nil, fmt.Errorf("storage %q holds %d elements, the pickle says %d", clean(key), count, root.nbytes/int64(es))
+			return fmt.Errorf("storage %q holds %d elements, the pickle says %d", clean(key), count, root.nbytes/int64(es))
 		}
 		start := pos + 8
 		if root.nbytes > size-start {
-			return nil, fmt.Errorf("truncated: storage %q needs %d bytes at offset %d, file has %d", clean(key), root.nbytes, start, size)
+			return fmt.Errorf("truncated: storage %q needs %d bytes at offset %d, file has %d", clean(key), root.nbytes, start, size)
 		}
 		root.read = sectionReader(r, start, root.nbytes)
 		pos = start + root.nbytes
 	}
-
-	entries, meta, err := collect(obj, size)
-	if err != nil {
-		return nil, err
-	}
-	f := &File{Format: "legacy"}
-	if err := finish(f, entries, meta, order, &budget{left: 2 * size}); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return nil
 }
 
 // sectionReader returns a storage reader for n bytes at offset start of r.

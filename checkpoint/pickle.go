@@ -197,6 +197,26 @@ func (s *source) line() (string, error) {
 	}
 }
 
+// MaxPickleMemory bounds the memory, in bytes, that the values of one pickle may take, whatever
+// its size; below it a pickle may take PickleBytesPerByte bytes per byte of input (plus 1 MiB).
+// Pickles of whole modules, dense in small objects, take about 30 bytes per byte; the seed's
+// legacy checkpoints, whose storages follow the pickle, far less.
+const (
+	MaxPickleMemory    = 256 << 20
+	PickleBytesPerByte = 64
+)
+
+// Estimated costs, in bytes, of what the stack machine allocates, charged against the budget.
+// They round up Go's sizes: a value boxed in an interface, a memo entry, an empty container and
+// one entry of a container. The stack and mark arrays are charged as they grow.
+const (
+	costValue     = 16
+	costMemo      = 64
+	costContainer = 64
+	costEntry     = 32
+	costCall      = 128
+)
+
 // unpickler runs one pickle up to its STOP. It is a plain stack machine: MARK is kept as a stack
 // position, and nothing below the innermost mark can be popped, as in CPython.
 type unpickler struct {
@@ -209,16 +229,38 @@ type unpickler struct {
 	// copies bounds the entries BUILD copies into instance dicts, which a pickle could otherwise
 	// repeat through the memo to grow memory quadratically in its length.
 	copies int64
+	// mem is what the values built may still take (see MaxPickleMemory); err is the first
+	// charge beyond it, reported after the opcode that made it.
+	mem int64
+	err error
 }
 
 // unpickle reads one pickle from src, leaving src just past its STOP opcode.
 func unpickle(src *source, res resolver) (any, error) {
-	u := &unpickler{src: src, res: res, memo: map[int64]any{}, copies: 4*(src.end-src.pos) + 1024}
+	left := src.end - src.pos
+	u := &unpickler{src: src, res: res, memo: map[int64]any{}, copies: 4*left + 1024, mem: pickleBudget(left)}
 	v, err := u.run()
 	if err != nil {
 		return nil, fmt.Errorf("pickle: %w", err)
 	}
 	return v, nil
+}
+
+// pickleBudget is the memory the values of a pickle of size bytes may take.
+func pickleBudget(size int64) int64 {
+	if size >= (MaxPickleMemory-1<<20)/PickleBytesPerByte {
+		return MaxPickleMemory
+	}
+	return PickleBytesPerByte*size + 1<<20
+}
+
+// charge counts n bytes of values against the memory budget.
+func (u *unpickler) charge(n int64) {
+	u.mem -= n
+	if u.mem < 0 && u.err == nil {
+		u.err = fmt.Errorf("values at byte %d take more memory than a pickle of its size may (%d bytes per byte, at most %d MiB)",
+			u.op, PickleBytesPerByte, MaxPickleMemory>>20)
+	}
 }
 
 func (u *unpickler) floor() int {
@@ -228,7 +270,23 @@ func (u *unpickler) floor() int {
 	return u.marks[len(u.marks)-1]
 }
 
-func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+func (u *unpickler) push(v any) {
+	u.charge(costValue)
+	u.stack = grow2(u, u.stack, 16)
+	u.stack = append(u.stack, v)
+}
+
+// grow2 doubles a full slice's capacity, charging the new array of elements of size bytes, so
+// that what a growing stack allocates in all stays within twice its final size (append grows
+// large slices by a quarter, allocating five times).
+func grow2[T any](u *unpickler, s []T, size int64) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := max(64, 2*cap(s))
+	u.charge(size * int64(n))
+	return append(make([]T, 0, n), s...)
+}
 
 func (u *unpickler) pop() (any, error) {
 	if len(u.stack) <= u.floor() {
@@ -238,6 +296,19 @@ func (u *unpickler) pop() (any, error) {
 	u.stack[len(u.stack)-1] = nil
 	u.stack = u.stack[:len(u.stack)-1]
 	return v, nil
+}
+
+// pop2 pops the top two values, the lower one first.
+func (u *unpickler) pop2() (any, any, error) {
+	b, err := u.pop()
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := u.pop()
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
 }
 
 func (u *unpickler) top() (any, error) {
@@ -254,6 +325,7 @@ func (u *unpickler) popMark() ([]any, error) {
 	}
 	k := u.marks[len(u.marks)-1]
 	u.marks = u.marks[:len(u.marks)-1]
+	u.charge(costEntry * int64(len(u.stack)-k))
 	items := make([]any, len(u.stack)-k)
 	copy(items, u.stack[k:])
 	clear(u.stack[k:])
@@ -290,488 +362,507 @@ func (u *unpickler) memoPut(i int64) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := u.memo[i]; !ok {
+		u.charge(costMemo)
+	}
 	u.memo[i] = v
 	return nil
 }
 
+// run executes opcodes up to STOP. Each family of opcodes is one step function; a step reports
+// whether it handled the opcode.
 func (u *unpickler) run() (any, error) {
-	s := u.src
+	steps := [...]func(byte) (bool, error){u.control, u.number, u.text, u.container, u.fill, u.memoOp, u.global, u.call}
 	for {
-		u.op = s.pos
-		op, err := s.byte()
+		u.op = u.src.pos
+		op, err := u.src.byte()
 		if err != nil {
 			return nil, err
 		}
-		switch op {
-		case '.': // STOP
+		if op == '.' { // STOP
 			return u.pop()
-		case 0x80: // PROTO
-			p, err := s.byte()
-			if err != nil {
-				return nil, err
+		}
+		handled := false
+		for _, step := range steps {
+			if handled, err = step(op); handled || err != nil {
+				break
 			}
-			if p > 5 {
-				return nil, fmt.Errorf("unsupported pickle protocol %d", p)
-			}
-		case 0x95: // FRAME: framing is transparent to a streaming reader
-			if _, err := s.uint(8); err != nil {
-				return nil, err
-			}
-		case '(': // MARK
-			u.marks = append(u.marks, len(u.stack))
-		case '0': // POP: with nothing above the mark, CPython drops the mark
-			if len(u.stack) == u.floor() && len(u.marks) > 0 {
-				if _, err := u.popMark(); err != nil {
-					return nil, err
-				}
-			} else if _, err := u.pop(); err != nil {
-				return nil, err
-			}
-		case '1': // POP_MARK
-			if _, err := u.popMark(); err != nil {
-				return nil, err
-			}
-		case '2': // DUP
-			v, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			u.push(v)
+		}
+		if err == nil && !handled {
+			err = unhandled(op, u.op)
+		}
+		if err == nil {
+			err = u.err
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
 
-		case 'N':
-			u.push(nil)
-		case 0x88:
-			u.push(true)
-		case 0x89:
-			u.push(false)
-		case 'I': // INT (text); "00" and "01" are protocol 0 booleans
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			switch l {
-			case "00":
-				u.push(false)
-			case "01":
-				u.push(true)
-			default:
-				v, err := parseInt(l)
-				if err != nil {
-					return nil, fmt.Errorf("bad INT at byte %d", u.op)
-				}
-				u.push(v)
-			}
-		case 'L': // LONG (text)
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			v, err := parseInt(strings.TrimSuffix(l, "L"))
-			if err != nil {
-				return nil, fmt.Errorf("bad LONG at byte %d", u.op)
-			}
-			u.push(v)
-		case 'J': // BININT
-			v, err := s.uint(4)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(int32(uint32(v))))
-		case 'K': // BININT1
-			v, err := s.uint(1)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(v))
-		case 'M': // BININT2
-			v, err := s.uint(2)
-			if err != nil {
-				return nil, err
-			}
-			u.push(int64(v))
-		case 0x8a, 0x8b: // LONG1, LONG4
-			width := 1
-			if op == 0x8b {
-				width = 4
-			}
-			n, err := s.uint(width)
-			if err != nil {
-				return nil, err
-			}
-			if op == 0x8b && int32(uint32(n)) < 0 {
-				return nil, fmt.Errorf("negative LONG4 length at byte %d", u.op)
-			}
-			b, err := s.bytes(int64(n))
-			if err != nil {
-				return nil, err
-			}
-			u.push(decodeLong(b))
-		case 'F': // FLOAT (text)
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			v, err := strconv.ParseFloat(l, 64)
-			if err != nil {
-				return nil, fmt.Errorf("bad FLOAT at byte %d", u.op)
-			}
-			u.push(v)
-		case 'G': // BINFLOAT, big-endian
-			b, err := s.bytes(8)
-			if err != nil {
-				return nil, err
-			}
-			u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
+// unhandled is the error for an opcode no step knows.
+func unhandled(op byte, at int64) error {
+	switch op {
+	case 0x82, 0x83, 0x84:
+		return fmt.Errorf("extension registry opcode 0x%02x at byte %d not supported", op, at)
+	case 0x97:
+		return fmt.Errorf("out-of-band buffer (NEXT_BUFFER) at byte %d not supported", at)
+	}
+	return fmt.Errorf("unknown opcode 0x%02x at byte %d", op, at)
+}
 
-		case 'S': // STRING: a Python-quoted literal
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			v, err := unquote(l)
-			if err != nil {
-				return nil, fmt.Errorf("bad STRING at byte %d: %v", u.op, err)
-			}
-			u.push(v)
-		case 'V': // UNICODE, raw-unicode-escape
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			v, err := rawUnicodeUnescape(l)
-			if err != nil {
-				return nil, fmt.Errorf("bad UNICODE at byte %d: %v", u.op, err)
-			}
-			u.push(v)
-		case 'T', 'X', 'B': // BINSTRING, BINUNICODE, BINBYTES: 4-byte length
-			n, err := s.uint(4)
-			if err != nil {
-				return nil, err
-			}
-			if op == 'T' && int32(uint32(n)) < 0 {
-				return nil, fmt.Errorf("negative BINSTRING length at byte %d", u.op)
-			}
-			if err := u.pushString(op, int64(n)); err != nil {
-				return nil, err
-			}
-		case 'U', 'C', 0x8c: // SHORT_BINSTRING, SHORT_BINBYTES, SHORT_BINUNICODE: 1-byte length
-			n, err := s.uint(1)
-			if err != nil {
-				return nil, err
-			}
-			if err := u.pushString(op, int64(n)); err != nil {
-				return nil, err
-			}
-		case 0x8d, 0x8e, 0x96: // BINUNICODE8, BINBYTES8, BYTEARRAY8: 8-byte length
-			n, err := s.uint(8)
-			if err != nil {
-				return nil, err
-			}
-			if n > math.MaxInt64 {
-				return nil, fmt.Errorf("length %d too large at byte %d", n, u.op)
-			}
-			if err := u.pushString(op, int64(n)); err != nil {
-				return nil, err
-			}
+// control runs the opcodes that manage the stream and the stack.
+func (u *unpickler) control(op byte) (bool, error) {
+	s := u.src
+	switch op {
+	case 0x80: // PROTO
+		p, err := s.byte()
+		if err != nil {
+			return true, err
+		}
+		if p > 5 {
+			return true, fmt.Errorf("unsupported pickle protocol %d", p)
+		}
+	case 0x95: // FRAME: framing is transparent to a streaming reader
+		_, err := s.uint(8)
+		return true, err
+	case '(': // MARK
+		u.marks = append(grow2(u, u.marks, 8), len(u.stack))
+	case '0': // POP: with nothing above the mark, CPython drops the mark
+		if len(u.stack) == u.floor() && len(u.marks) > 0 {
+			_, err := u.popMark()
+			return true, err
+		}
+		_, err := u.pop()
+		return true, err
+	case '1': // POP_MARK
+		_, err := u.popMark()
+		return true, err
+	case '2': // DUP
+		v, err := u.top()
+		if err != nil {
+			return true, err
+		}
+		u.push(v)
+	case 0x98: // READONLY_BUFFER: no effect on a value we never mutate
+		_, err := u.top()
+		return true, err
+	default:
+		return false, nil
+	}
+	return true, nil
+}
 
-		case ')':
-			u.push(tuple{})
-		case 0x85, 0x86, 0x87: // TUPLE1..3
-			n := int(op - 0x84)
-			if len(u.stack)-u.floor() < n {
-				return nil, fmt.Errorf("stack underflow at byte %d", u.op)
-			}
-			t := make(tuple, n)
-			copy(t, u.stack[len(u.stack)-n:])
-			clear(u.stack[len(u.stack)-n:])
-			u.stack = u.stack[:len(u.stack)-n]
-			u.push(t)
-		case 't': // TUPLE
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(tuple(items))
+// number runs the opcodes that push None, booleans, integers and floats.
+func (u *unpickler) number(op byte) (bool, error) {
+	var v any
+	var err error
+	switch op {
+	case 'N':
+	case 0x88:
+		v = true
+	case 0x89:
+		v = false
+	case 'I':
+		v, err = u.textInt()
+	case 'L': // LONG (text)
+		v, err = u.textLine("LONG", func(l string) (any, error) { return parseInt(strings.TrimSuffix(l, "L")) })
+	case 'J', 'K', 'M': // BININT, BININT1, BININT2
+		v, err = u.binInt(op)
+	case 0x8a, 0x8b: // LONG1, LONG4
+		v, err = u.binLong(op)
+	case 'F': // FLOAT (text)
+		v, err = u.textLine("FLOAT", func(l string) (any, error) { return strconv.ParseFloat(l, 64) })
+	case 'G': // BINFLOAT, big-endian
+		var b []byte
+		if b, err = u.src.bytes(8); err == nil {
+			v = math.Float64frombits(binary.BigEndian.Uint64(b))
+		}
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	u.push(v)
+	return true, nil
+}
+
+// textLine reads a text argument and parses it, naming the opcode if it does not parse.
+func (u *unpickler) textLine(what string, parse func(string) (any, error)) (any, error) {
+	l, err := u.src.line()
+	if err != nil {
+		return nil, err
+	}
+	u.charge(2 * int64(len(l)))
+	v, err := parse(l)
+	if err != nil {
+		return nil, fmt.Errorf("bad %s at byte %d", what, u.op)
+	}
+	return v, nil
+}
+
+// textInt reads INT's argument; "00" and "01" are protocol 0 booleans.
+func (u *unpickler) textInt() (any, error) {
+	return u.textLine("INT", func(l string) (any, error) {
+		switch l {
+		case "00":
+			return false, nil
+		case "01":
+			return true, nil
+		}
+		return parseInt(l)
+	})
+}
+
+// binInt reads BININT (signed 4 bytes), BININT1 or BININT2 (unsigned 1 or 2 bytes).
+func (u *unpickler) binInt(op byte) (any, error) {
+	width := 4
+	switch op {
+	case 'K':
+		width = 1
+	case 'M':
+		width = 2
+	}
+	v, err := u.src.uint(width)
+	if err != nil {
+		return nil, err
+	}
+	if op == 'J' {
+		return int64(int32(uint32(v))), nil
+	}
+	return int64(v), nil
+}
+
+// binLong reads LONG1 or LONG4: a length, then a little-endian two's complement integer.
+func (u *unpickler) binLong(op byte) (any, error) {
+	width := 1
+	if op == 0x8b {
+		width = 4
+	}
+	n, err := u.src.uint(width)
+	if err != nil {
+		return nil, err
+	}
+	if op == 0x8b && int32(uint32(n)) < 0 {
+		return nil, fmt.Errorf("negative LONG4 length at byte %d", u.op)
+	}
+	b, err := u.src.bytes(int64(n))
+	if err != nil {
+		return nil, err
+	}
+	u.charge(2 * int64(n))
+	return decodeLong(b), nil
+}
+
+// text runs the opcodes that push strings and bytes.
+func (u *unpickler) text(op byte) (bool, error) {
+	s := u.src
+	var n uint64
+	var err error
+	switch op {
+	case 'S': // STRING: a Python-quoted literal
+		v, err := u.textLine("STRING", func(l string) (any, error) { return unquote(l) })
+		if err == nil {
+			u.push(v)
+		}
+		return true, err
+	case 'V': // UNICODE, raw-unicode-escape
+		v, err := u.textLine("UNICODE", func(l string) (any, error) { return rawUnicodeUnescape(l) })
+		if err == nil {
+			u.push(v)
+		}
+		return true, err
+	case 'T', 'X', 'B': // BINSTRING, BINUNICODE, BINBYTES: 4-byte length
+		if n, err = s.uint(4); err == nil && op == 'T' && int32(uint32(n)) < 0 {
+			err = fmt.Errorf("negative BINSTRING length at byte %d", u.op)
+		}
+	case 'U', 'C', 0x8c: // SHORT_BINSTRING, SHORT_BINBYTES, SHORT_BINUNICODE: 1-byte length
+		n, err = s.uint(1)
+	case 0x8d, 0x8e, 0x96: // BINUNICODE8, BINBYTES8, BYTEARRAY8: 8-byte length
+		if n, err = s.uint(8); err == nil && n > math.MaxInt64 {
+			err = fmt.Errorf("length %d too large at byte %d", n, u.op)
+		}
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	return true, u.pushString(op, int64(n))
+}
+
+// container runs the opcodes that make tuples, lists, dicts and sets.
+func (u *unpickler) container(op byte) (bool, error) {
+	switch op {
+	case ')':
+		u.charge(costEntry)
+		u.push(tuple{})
+	case 0x85, 0x86, 0x87: // TUPLE1..3
+		n := int(op - 0x84)
+		if len(u.stack)-u.floor() < n {
+			return true, fmt.Errorf("stack underflow at byte %d", u.op)
+		}
+		u.charge(costEntry * int64(n))
+		t := make(tuple, n)
+		copy(t, u.stack[len(u.stack)-n:])
+		clear(u.stack[len(u.stack)-n:])
+		u.stack = u.stack[:len(u.stack)-n]
+		u.push(t)
+	case ']', '}', 0x8f: // EMPTY_LIST, EMPTY_DICT, EMPTY_SET
+		u.charge(costContainer)
+		switch op {
 		case ']':
 			u.push(&list{})
-		case 'l': // LIST
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&list{items: items})
 		case '}':
 			u.push(newDict())
-		case 'd': // DICT
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			if len(items)%2 != 0 {
-				return nil, fmt.Errorf("odd number of items for DICT at byte %d", u.op)
-			}
-			d := newDict()
-			for i := 0; i < len(items); i += 2 {
-				d.set(items[i], items[i+1])
-			}
-			u.push(d)
-		case 0x8f: // EMPTY_SET
+		default:
 			u.push(&set{})
-		case 0x91: // FROZENSET
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&set{items: items})
+		}
+	case 't', 'l', 'd', 0x91: // TUPLE, LIST, DICT, FROZENSET
+		items, err := u.popMark()
+		if err != nil {
+			return true, err
+		}
+		u.charge(costContainer)
+		v, err := u.fromItems(op, items)
+		if err != nil {
+			return true, err
+		}
+		u.push(v)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
 
-		case 'a': // APPEND
-			v, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.appendTo([]any{v}); err != nil {
-				return nil, err
-			}
-		case 'e': // APPENDS
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.appendTo(items); err != nil {
-				return nil, err
-			}
-		case 's': // SETITEM
-			v, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			k, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.setItems([]any{k, v}); err != nil {
-				return nil, err
-			}
-		case 'u': // SETITEMS
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			if len(items)%2 != 0 {
-				return nil, fmt.Errorf("odd number of items for SETITEMS at byte %d", u.op)
-			}
-			if err := u.setItems(items); err != nil {
-				return nil, err
-			}
-		case 0x90: // ADDITEMS
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			t, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			st, ok := t.(*set)
-			if !ok {
-				return nil, fmt.Errorf("ADDITEMS to a %s at byte %d", kind(t), u.op)
-			}
-			st.items = append(st.items, items...)
+// fromItems makes the container of TUPLE, LIST, DICT or FROZENSET from the items above a mark.
+func (u *unpickler) fromItems(op byte, items []any) (any, error) {
+	switch op {
+	case 't':
+		return tuple(items), nil
+	case 'l':
+		return &list{items: items}, nil
+	case 0x91:
+		return &set{items: items}, nil
+	}
+	if len(items)%2 != 0 {
+		return nil, fmt.Errorf("odd number of items for DICT at byte %d", u.op)
+	}
+	u.charge(costEntry * int64(len(items)))
+	d := newDict()
+	for i := 0; i < len(items); i += 2 {
+		d.set(items[i], items[i+1])
+	}
+	return d, nil
+}
 
-		case 'g': // GET
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.ParseInt(l, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("bad GET at byte %d", u.op)
-			}
-			if err := u.memoGet(i); err != nil {
-				return nil, err
-			}
-		case 'h', 'j': // BINGET, LONG_BINGET
-			width := 1
-			if op == 'j' {
-				width = 4
-			}
-			i, err := s.uint(width)
-			if err != nil {
-				return nil, err
-			}
-			if err := u.memoGet(int64(i)); err != nil {
-				return nil, err
-			}
-		case 'p': // PUT
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.ParseInt(l, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("bad PUT at byte %d", u.op)
-			}
-			if err := u.memoPut(i); err != nil {
-				return nil, err
-			}
-		case 'q', 'r': // BINPUT, LONG_BINPUT
-			width := 1
-			if op == 'r' {
-				width = 4
-			}
-			i, err := s.uint(width)
-			if err != nil {
-				return nil, err
-			}
-			if err := u.memoPut(int64(i)); err != nil {
-				return nil, err
-			}
-		case 0x94: // MEMOIZE
-			if err := u.memoPut(int64(len(u.memo))); err != nil {
-				return nil, err
-			}
+// fill runs the opcodes that add items to the container on top of the stack.
+func (u *unpickler) fill(op byte) (bool, error) {
+	var items []any
+	var err error
+	switch op {
+	case 'a', 's': // APPEND, SETITEM
+		var k, v any
+		if op == 'a' {
+			v, err = u.pop()
+			items = []any{v}
+		} else if k, v, err = u.pop2(); err == nil {
+			items = []any{k, v}
+		}
+	case 'e', 'u', 0x90: // APPENDS, SETITEMS, ADDITEMS
+		items, err = u.popMark()
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	switch op {
+	case 'a', 'e':
+		u.charge(costEntry * int64(len(items)))
+		return true, u.appendTo(items)
+	case 's', 'u':
+		if len(items)%2 != 0 {
+			return true, fmt.Errorf("odd number of items for SETITEMS at byte %d", u.op)
+		}
+		return true, u.setItems(items)
+	}
+	t, err := u.top()
+	if err != nil {
+		return true, err
+	}
+	st, ok := t.(*set)
+	if !ok {
+		return true, fmt.Errorf("ADDITEMS to a %s at byte %d", kind(t), u.op)
+	}
+	u.charge(costEntry * int64(len(items)))
+	st.items = append(st.items, items...)
+	return true, nil
+}
 
-		case 'c': // GLOBAL
-			mod, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			name, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			u.push(&global{module: mod, name: name})
-		case 0x93: // STACK_GLOBAL
-			name, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			mod, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			ms, ok1 := mod.(string)
-			ns, ok2 := name.(string)
-			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("STACK_GLOBAL needs two strings at byte %d", u.op)
-			}
-			u.push(&global{module: ms, name: ns})
-		case 'P': // PERSID
-			l, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.persistent(l); err != nil {
-				return nil, err
-			}
-		case 'Q': // BINPERSID
-			pid, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.persistent(pid); err != nil {
-				return nil, err
-			}
-		case 'R': // REDUCE: a call
-			args, err := u.popTuple()
-			if err != nil {
-				return nil, err
-			}
-			fn, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			v, err := u.res.call(fn, args)
-			if err != nil {
-				return nil, fmt.Errorf("%w (REDUCE at byte %d)", err, u.op)
-			}
-			u.push(v)
-		case 'i': // INST: calls module.name with the items above the mark
-			mod, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			name, err := s.line()
-			if err != nil {
-				return nil, err
-			}
-			args, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			v, err := u.res.call(&global{module: mod, name: name}, args)
-			if err != nil {
-				return nil, fmt.Errorf("%w (INST at byte %d)", err, u.op)
-			}
-			u.push(v)
-		case 'o': // OBJ: calls the first item above the mark with the rest
-			items, err := u.popMark()
-			if err != nil {
-				return nil, err
-			}
-			if len(items) == 0 {
-				return nil, fmt.Errorf("OBJ without a class at byte %d", u.op)
-			}
-			v, err := u.res.call(items[0], items[1:])
-			if err != nil {
-				return nil, fmt.Errorf("%w (OBJ at byte %d)", err, u.op)
-			}
-			u.push(v)
-		case 0x81: // NEWOBJ
-			args, err := u.popTuple()
-			if err != nil {
-				return nil, err
-			}
-			cls, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			v, err := u.res.instantiate(cls, args)
-			if err != nil {
-				return nil, fmt.Errorf("%w (NEWOBJ at byte %d)", err, u.op)
-			}
-			u.push(v)
-		case 0x92: // NEWOBJ_EX: keyword arguments are dropped, nothing reads them
+// memoOp runs the opcodes that store values in the memo and fetch them.
+func (u *unpickler) memoOp(op byte) (bool, error) {
+	var i int64
+	var err error
+	switch op {
+	case 'g', 'p': // GET, PUT: a decimal index
+		var v any
+		what := "GET"
+		if op == 'p' {
+			what = "PUT"
+		}
+		v, err = u.textLine(what, func(l string) (any, error) { return strconv.ParseInt(l, 10, 64) })
+		i, _ = v.(int64)
+	case 'h', 'q': // BINGET, BINPUT
+		var n uint64
+		n, err = u.src.uint(1)
+		i = int64(n)
+	case 'j', 'r': // LONG_BINGET, LONG_BINPUT
+		var n uint64
+		n, err = u.src.uint(4)
+		i = int64(n)
+	case 0x94: // MEMOIZE
+		i = int64(len(u.memo))
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	if op == 'g' || op == 'h' || op == 'j' {
+		return true, u.memoGet(i)
+	}
+	return true, u.memoPut(i)
+}
+
+// global runs GLOBAL and STACK_GLOBAL, which name a module-level object without importing it.
+func (u *unpickler) global(op byte) (bool, error) {
+	switch op {
+	case 'c': // GLOBAL
+		mod, name, err := u.twoLines()
+		if err != nil {
+			return true, err
+		}
+		u.push(&global{module: mod, name: name})
+	case 0x93: // STACK_GLOBAL
+		mod, name, err := u.pop2()
+		if err != nil {
+			return true, err
+		}
+		ms, ok1 := mod.(string)
+		ns, ok2 := name.(string)
+		if !ok1 || !ok2 {
+			return true, fmt.Errorf("STACK_GLOBAL needs two strings at byte %d", u.op)
+		}
+		u.charge(costContainer)
+		u.push(&global{module: ms, name: ns})
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// twoLines reads the module and name arguments of GLOBAL and INST.
+func (u *unpickler) twoLines() (string, string, error) {
+	mod, err := u.src.line()
+	if err != nil {
+		return "", "", err
+	}
+	name, err := u.src.line()
+	if err != nil {
+		return "", "", err
+	}
+	u.charge(costContainer + 2*int64(len(mod)+len(name)))
+	return mod, name, nil
+}
+
+// call runs the opcodes that call or instantiate, and BUILD and persistent ids, all of which
+// the resolver gives their meaning.
+func (u *unpickler) call(op byte) (bool, error) {
+	switch op {
+	case 'P': // PERSID
+		l, err := u.src.line()
+		if err != nil {
+			return true, err
+		}
+		u.charge(2 * int64(len(l)))
+		return true, u.persistent(l)
+	case 'Q': // BINPERSID
+		pid, err := u.pop()
+		if err != nil {
+			return true, err
+		}
+		return true, u.persistent(pid)
+	case 'R', 'i', 'o', 0x81, 0x92: // REDUCE, INST, OBJ, NEWOBJ, NEWOBJ_EX
+		v, err := u.invoke(op)
+		if err != nil {
+			return true, err
+		}
+		u.charge(costCall + size(v))
+		u.push(v)
+	case 'b': // BUILD
+		state, err := u.pop()
+		if err != nil {
+			return true, err
+		}
+		obj, err := u.top()
+		if err != nil {
+			return true, err
+		}
+		return true, u.build(obj, state)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// invoke pops the callable and arguments of a call opcode and asks the resolver for its result.
+func (u *unpickler) invoke(op byte) (any, error) {
+	var fn, v any
+	var args tuple
+	var err error
+	switch op {
+	case 'R', 0x81, 0x92:
+		if op == 0x92 { // keyword arguments are dropped, nothing reads them
 			if _, err := u.pop(); err != nil {
 				return nil, err
 			}
-			args, err := u.popTuple()
-			if err != nil {
-				return nil, err
-			}
-			cls, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			v, err := u.res.instantiate(cls, args)
-			if err != nil {
-				return nil, fmt.Errorf("%w (NEWOBJ_EX at byte %d)", err, u.op)
-			}
-			u.push(v)
-		case 'b': // BUILD
-			state, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			obj, err := u.top()
-			if err != nil {
-				return nil, err
-			}
-			if err := u.build(obj, state); err != nil {
-				return nil, err
-			}
-		case 0x82, 0x83, 0x84:
-			return nil, fmt.Errorf("extension registry opcode 0x%02x at byte %d not supported", op, u.op)
-		case 0x97:
-			return nil, fmt.Errorf("out-of-band buffer (NEXT_BUFFER) at byte %d not supported", u.op)
-		case 0x98: // READONLY_BUFFER: no effect on a value we never mutate
-			if _, err := u.top(); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("unknown opcode 0x%02x at byte %d", op, u.op)
 		}
+		if args, err = u.popTuple(); err != nil {
+			return nil, err
+		}
+		if fn, err = u.pop(); err != nil {
+			return nil, err
+		}
+	case 'i': // INST: calls module.name with the items above the mark
+		mod, name, err := u.twoLines()
+		if err != nil {
+			return nil, err
+		}
+		if args, err = u.popMark(); err != nil {
+			return nil, err
+		}
+		fn = &global{module: mod, name: name}
+	case 'o': // OBJ: calls the first item above the mark with the rest
+		items, err := u.popMark()
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			return nil, fmt.Errorf("OBJ without a class at byte %d", u.op)
+		}
+		fn, args = items[0], items[1:]
 	}
+	if op == 0x81 || op == 0x92 {
+		v, err = u.res.instantiate(fn, args)
+	} else {
+		v, err = u.res.call(fn, args)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s at byte %d)", err, callName(op), u.op)
+	}
+	return v, nil
 }
 
 func (u *unpickler) pushString(op byte, n int64) error {
@@ -779,6 +870,7 @@ func (u *unpickler) pushString(op byte, n int64) error {
 	if err != nil {
 		return err
 	}
+	u.charge(2 * n)
 	switch op {
 	case 'B', 'C', 0x8e, 0x96:
 		u.push(bytesVal(b))
@@ -831,9 +923,11 @@ func (u *unpickler) setItems(items []any) error {
 	default:
 		return fmt.Errorf("SETITEM on a %s at byte %d", kind(t), u.op)
 	}
+	before := len(d.keys)
 	for i := 0; i+1 < len(items); i += 2 {
 		d.set(items[i], items[i+1])
 	}
+	u.charge(2 * costEntry * int64(len(d.keys)-before))
 	return nil
 }
 
@@ -886,11 +980,13 @@ func (u *unpickler) mergeAttrs(o *object, d *dict) error {
 	if o.attrs == nil {
 		o.attrs = newDict()
 	}
+	before := len(o.attrs.keys)
 	for i, k := range d.keys {
 		if name, ok := k.(string); ok {
 			o.attrs.set(name, d.vals[i])
 		}
 	}
+	u.charge(2 * costEntry * int64(len(o.attrs.keys)-before))
 	return nil
 }
 
@@ -1069,4 +1165,44 @@ func clean(s string) string {
 		}
 	}
 	return s
+}
+
+// callName names a call opcode for errors.
+func callName(op byte) string {
+	switch op {
+	case 'R':
+		return "REDUCE"
+	case 'i':
+		return "INST"
+	case 'o':
+		return "OBJ"
+	case 0x81:
+		return "NEWOBJ"
+	}
+	return "NEWOBJ_EX"
+}
+
+// size estimates the bytes of the entries a call's result holds beyond its header, for calls
+// such as OrderedDict(d) that copy.
+func size(v any) int64 {
+	n := 0
+	switch v := v.(type) {
+	case *dict:
+		n = 2 * len(v.keys)
+	case *list:
+		n = len(v.items)
+	case *set:
+		n = len(v.items)
+	case tuple:
+		n = len(v)
+	case *object:
+		n = len(v.elems)
+		if v.items != nil {
+			n += 2 * len(v.items.keys)
+		}
+		if v.attrs != nil {
+			n += 2 * len(v.attrs.keys)
+		}
+	}
+	return costEntry * int64(n)
 }

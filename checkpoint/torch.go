@@ -193,146 +193,8 @@ func (e *env) call(fn any, args tuple) (any, error) {
 	if !ok {
 		return nil, refuse(fn)
 	}
-	switch g.module {
-	case "torch._utils":
-		switch g.name {
-		case "_rebuild_tensor":
-			return rebuildTensor(args, 4, nil)
-		case "_rebuild_tensor_v2":
-			if len(args) != 6 && len(args) != 7 {
-				return nil, fmt.Errorf("%s takes 6 or 7 arguments, got %d", g, len(args))
-			}
-			return rebuildTensor(args[:4], 4, nil)
-		case "_rebuild_tensor_v3":
-			if len(args) != 7 && len(args) != 8 {
-				return nil, fmt.Errorf("%s takes 7 or 8 arguments, got %d", g, len(args))
-			}
-			dg, ok := args[6].(*global)
-			if !ok || dg.module != "torch" {
-				return nil, fmt.Errorf("%s: dtype is a %s", g, kind(args[6]))
-			}
-			dt, ok := torchDtypes[dg.name]
-			if !ok {
-				return nil, fmt.Errorf("unsupported dtype %s", clean(dg.String()))
-			}
-			return rebuildTensor(args[:4], 4, &dt)
-		case "_rebuild_parameter", "_rebuild_parameter_with_state":
-			if len(args) < 1 {
-				return nil, fmt.Errorf("%s without arguments", g)
-			}
-			return args[0], nil
-		case "_rebuild_qtensor":
-			return &unsupportedTensor{"quantized"}, nil
-		case "_rebuild_sparse_tensor", "_rebuild_sparse_csr_tensor":
-			return &unsupportedTensor{"sparse"}, nil
-		case "_rebuild_meta_tensor_no_storage":
-			return &unsupportedTensor{"meta (storage-less)"}, nil
-		case "_rebuild_device_tensor_from_numpy", "_rebuild_xla_tensor", "_rebuild_device_tensor_from_cpu_tensor":
-			return &unsupportedTensor{"device (numpy-backed)"}, nil
-		case "_rebuild_wrapper_subclass", "_rebuild_nested_tensor":
-			return &unsupportedTensor{"wrapper or nested"}, nil
-		}
-	case "torch._tensor", "torch.tensor":
-		// Tensor subclasses: (func, type, args, state); func must itself be allowed.
-		if g.name == "_rebuild_from_type_v2" || g.name == "_rebuild_from_type" {
-			if len(args) != 4 {
-				return nil, fmt.Errorf("%s takes 4 arguments, got %d", g, len(args))
-			}
-			inner, ok := args[2].(tuple)
-			if !ok {
-				return nil, fmt.Errorf("%s: arguments are a %s", g, kind(args[2]))
-			}
-			if ig, ok := args[0].(*global); ok && strings.HasPrefix(ig.name, "_rebuild_from_type") {
-				return nil, fmt.Errorf("%s nested in itself", g)
-			}
-			return e.call(args[0], inner)
-		}
-	case "torch":
-		switch {
-		case g.name == "Size":
-			if len(args) == 0 {
-				return tuple{}, nil
-			}
-			return sequence(args[0])
-		case g.name == "device":
-			return &opaque{g}, nil
-		case strings.HasSuffix(g.name, "Storage"):
-			return &opaque{g}, nil
-		}
-	case "torch.cuda":
-		if strings.HasSuffix(g.name, "Storage") {
-			return &opaque{g}, nil
-		}
-	case "torch.nn.parameter", "torch.autograd.variable":
-		// Before torch 1.0 a Parameter or Variable was pickled as a call of its class on the
-		// tensor (and requires_grad); the value is that tensor.
-		if g.name == "Parameter" || g.name == "Variable" {
-			if len(args) == 0 {
-				return &opaque{g}, nil
-			}
-			return args[0], nil
-		}
-	case "collections":
-		if g.name == "OrderedDict" {
-			return e.newDictFrom(args)
-		}
-	case "builtins", "__builtin__":
-		switch g.name {
-		case "dict":
-			return e.newDictFrom(args)
-		case "list", "set", "frozenset":
-			var items []any
-			if len(args) > 0 {
-				s, err := sequence(args[0])
-				if err != nil {
-					return nil, err
-				}
-				if err := e.copy(len(s)); err != nil {
-					return nil, err
-				}
-				items = append(items, s...)
-			}
-			if g.name == "list" {
-				return &list{items: items}, nil
-			}
-			return &set{items: items}, nil
-		case "object":
-			return &object{class: g}, nil
-		}
-	case "copy_reg", "copyreg":
-		if g.name == "_reconstructor" {
-			// _reconstructor(cls, base, state) creates a cls instance without running __init__.
-			if len(args) != 3 {
-				return nil, fmt.Errorf("%s takes 3 arguments, got %d", g, len(args))
-			}
-			return e.instantiate(args[0], nil)
-		}
-	case "numpy", "numpy.core.multiarray", "numpy._core.multiarray":
-		switch g.name {
-		case "dtype":
-			if g.module != "numpy" || len(args) == 0 {
-				break
-			}
-			code, ok := args[0].(string)
-			if !ok {
-				return nil, fmt.Errorf("numpy.dtype of a %s", kind(args[0]))
-			}
-			return &npDtype{code: code, order: '<'}, nil
-		case "scalar":
-			if g.module == "numpy" {
-				break
-			}
-			return numpyScalar(args), nil
-		case "_reconstruct":
-			if g.module == "numpy" {
-				break
-			}
-			return &opaque{g}, nil // a numpy array: never a tensor we name
-		}
-	case "_codecs":
-		if g.name == "encode" {
-			return encode(args)
-		}
+	if v, ok, err := e.callAllowed(g, args); ok || err != nil {
+		return v, err
 	}
 	if strings.HasPrefix(g.module, "torch.nn.") || g.module == "torch.nn" {
 		// Old checkpoints call helpers such as torch.nn.backends.thnn._get_thnn_function_backend;
@@ -340,6 +202,186 @@ func (e *env) call(fn any, args tuple) (any, error) {
 		return &opaque{g}, nil
 	}
 	return nil, refuse(g)
+}
+
+// callAllowed runs a call of the allowlist by its module; ok is false if g is not on it.
+func (e *env) callAllowed(g *global, args tuple) (v any, ok bool, err error) {
+	switch g.module {
+	case "torch._utils":
+		return rebuild(g, args)
+	case "torch._tensor", "torch.tensor":
+		return e.rebuildFromType(g, args)
+	case "torch", "torch.cuda":
+		return torchCall(g, args)
+	case "torch.nn.parameter", "torch.autograd.variable":
+		// Before torch 1.0 a Parameter or Variable was pickled as a call of its class on the
+		// tensor (and requires_grad); the value is that tensor.
+		if g.name == "Parameter" || g.name == "Variable" {
+			if len(args) == 0 {
+				return &opaque{g}, true, nil
+			}
+			return args[0], true, nil
+		}
+	case "collections":
+		if g.name == "OrderedDict" {
+			v, err := e.newDictFrom(args)
+			return v, true, err
+		}
+	case "builtins", "__builtin__":
+		return e.builtin(g, args)
+	case "copy_reg", "copyreg":
+		if g.name == "_reconstructor" {
+			// _reconstructor(cls, base, state) creates a cls instance without running __init__.
+			if len(args) != 3 {
+				return nil, true, fmt.Errorf("%s takes 3 arguments, got %d", g, len(args))
+			}
+			v, err := e.instantiate(args[0], nil)
+			return v, true, err
+		}
+	case "numpy", "numpy.core.multiarray", "numpy._core.multiarray":
+		return numpyCall(g, args)
+	case "_codecs":
+		if g.name == "encode" {
+			v, err := encode(args)
+			return v, true, err
+		}
+	}
+	return nil, false, nil
+}
+
+// rebuild runs the torch._utils rebuild functions: tensors from storages, and placeholders for
+// the kinds of tensor this package does not convert.
+func rebuild(g *global, args tuple) (any, bool, error) {
+	var v any
+	var err error
+	switch g.name {
+	case "_rebuild_tensor":
+		v, err = rebuildTensor(args, 4, nil)
+	case "_rebuild_tensor_v2":
+		if len(args) != 6 && len(args) != 7 {
+			return nil, true, fmt.Errorf("%s takes 6 or 7 arguments, got %d", g, len(args))
+		}
+		v, err = rebuildTensor(args[:4], 4, nil)
+	case "_rebuild_tensor_v3":
+		v, err = rebuildTensorV3(g, args)
+	case "_rebuild_parameter", "_rebuild_parameter_with_state":
+		if len(args) < 1 {
+			return nil, true, fmt.Errorf("%s without arguments", g)
+		}
+		v = args[0]
+	case "_rebuild_qtensor":
+		v = &unsupportedTensor{"quantized"}
+	case "_rebuild_sparse_tensor", "_rebuild_sparse_csr_tensor":
+		v = &unsupportedTensor{"sparse"}
+	case "_rebuild_meta_tensor_no_storage":
+		v = &unsupportedTensor{"meta (storage-less)"}
+	case "_rebuild_device_tensor_from_numpy", "_rebuild_xla_tensor", "_rebuild_device_tensor_from_cpu_tensor":
+		v = &unsupportedTensor{"device (numpy-backed)"}
+	case "_rebuild_wrapper_subclass", "_rebuild_nested_tensor":
+		v = &unsupportedTensor{"wrapper or nested"}
+	default:
+		return nil, false, nil
+	}
+	return v, true, err
+}
+
+// rebuildTensorV3 is _rebuild_tensor_v2 with the tensor's dtype as its seventh argument.
+func rebuildTensorV3(g *global, args tuple) (any, error) {
+	if len(args) != 7 && len(args) != 8 {
+		return nil, fmt.Errorf("%s takes 7 or 8 arguments, got %d", g, len(args))
+	}
+	dg, ok := args[6].(*global)
+	if !ok || dg.module != "torch" {
+		return nil, fmt.Errorf("%s: dtype is a %s", g, kind(args[6]))
+	}
+	dt, ok := torchDtypes[dg.name]
+	if !ok {
+		return nil, fmt.Errorf("unsupported dtype %s", clean(dg.String()))
+	}
+	return rebuildTensor(args[:4], 4, &dt)
+}
+
+// rebuildFromType runs torch._tensor._rebuild_from_type(_v2)(func, type, args, state), which
+// rebuilds a tensor subclass by func, itself allowed.
+func (e *env) rebuildFromType(g *global, args tuple) (any, bool, error) {
+	if g.name != "_rebuild_from_type_v2" && g.name != "_rebuild_from_type" {
+		return nil, false, nil
+	}
+	if len(args) != 4 {
+		return nil, true, fmt.Errorf("%s takes 4 arguments, got %d", g, len(args))
+	}
+	inner, ok := args[2].(tuple)
+	if !ok {
+		return nil, true, fmt.Errorf("%s: arguments are a %s", g, kind(args[2]))
+	}
+	if ig, ok := args[0].(*global); ok && strings.HasPrefix(ig.name, "_rebuild_from_type") {
+		return nil, true, fmt.Errorf("%s nested in itself", g)
+	}
+	v, err := e.call(args[0], inner)
+	return v, true, err
+}
+
+// torchCall runs torch.Size, torch.device and the storage classes of torch and torch.cuda.
+func torchCall(g *global, args tuple) (any, bool, error) {
+	switch {
+	case strings.HasSuffix(g.name, "Storage"):
+		return &opaque{g}, true, nil
+	case g.module != "torch":
+	case g.name == "Size":
+		if len(args) == 0 {
+			return tuple{}, true, nil
+		}
+		v, err := sequence(args[0])
+		return v, true, err
+	case g.name == "device":
+		return &opaque{g}, true, nil
+	}
+	return nil, false, nil
+}
+
+// builtin runs the builtins dict, list, set, frozenset and object.
+func (e *env) builtin(g *global, args tuple) (any, bool, error) {
+	switch g.name {
+	case "dict":
+		v, err := e.newDictFrom(args)
+		return v, true, err
+	case "list", "set", "frozenset":
+		var items []any
+		if len(args) > 0 {
+			s, err := sequence(args[0])
+			if err != nil {
+				return nil, true, err
+			}
+			if err := e.copy(len(s)); err != nil {
+				return nil, true, err
+			}
+			items = append(items, s...)
+		}
+		if g.name == "list" {
+			return &list{items: items}, true, nil
+		}
+		return &set{items: items}, true, nil
+	case "object":
+		return &object{class: g}, true, nil
+	}
+	return nil, false, nil
+}
+
+// numpyCall runs numpy.dtype and the numpy.core.multiarray scalar and _reconstruct functions.
+func numpyCall(g *global, args tuple) (any, bool, error) {
+	switch {
+	case g.name == "dtype" && g.module == "numpy" && len(args) > 0:
+		code, ok := args[0].(string)
+		if !ok {
+			return nil, true, fmt.Errorf("numpy.dtype of a %s", kind(args[0]))
+		}
+		return &npDtype{code: code, order: '<'}, true, nil
+	case g.name == "scalar" && g.module != "numpy":
+		return numpyScalar(args), true, nil
+	case g.name == "_reconstruct" && g.module != "numpy":
+		return &opaque{g}, true, nil // a numpy array: never a tensor we name
+	}
+	return nil, false, nil
 }
 
 // deniedModules are modules whose names are never instantiated, even as inert objects: a pickle

@@ -16,39 +16,14 @@ func readZip(r io.ReaderAt, size int64) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated zip: %v", err)
 	}
-	var pkl *zip.File
-	for _, f := range zr.File {
-		if path.Base(f.Name) == "data.pkl" && strings.Count(f.Name, "/") == 1 {
-			pkl = f
-			break
-		}
+	pkl, prefix, records, err := zipRecords(zr)
+	if err != nil {
+		return nil, err
 	}
-	if pkl == nil {
-		return nil, fmt.Errorf("zip archive has no <folder>/data.pkl: not a torch.save file")
+	order, err := zipByteOrder(records)
+	if err != nil {
+		return nil, err
 	}
-	prefix := path.Dir(pkl.Name) + "/"
-	records := map[string]*zip.File{}
-	for _, f := range zr.File {
-		if strings.HasPrefix(f.Name, prefix) {
-			records[f.Name[len(prefix):]] = f
-		}
-	}
-
-	var order binary.ByteOrder = binary.LittleEndian
-	if f := records["byteorder"]; f != nil {
-		b, err := readEntry(f, 16)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", clean(f.Name), err)
-		}
-		switch string(b) {
-		case "little":
-		case "big":
-			order = binary.BigEndian
-		default:
-			return nil, fmt.Errorf("%s: unknown byte order %q", clean(f.Name), clean(string(b)))
-		}
-	}
-
 	// The pickle streams from the archive; its declared size bounds every read.
 	if pkl.UncompressedSize64 > uint64(16*size) {
 		return nil, fmt.Errorf("%s claims %d bytes, implausible for a %d-byte file", clean(pkl.Name), pkl.UncompressedSize64, size)
@@ -63,7 +38,6 @@ func readZip(r io.ReaderAt, size int64) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-
 	for _, root := range e.order {
 		key := root.key
 		name := "data/" + key
@@ -78,7 +52,6 @@ func readZip(r io.ReaderAt, size int64) (*File, error) {
 			return nil, fmt.Errorf("storage %q: %w", clean(key), err)
 		}
 	}
-
 	entries, meta, err := collect(obj, size)
 	if err != nil {
 		return nil, err
@@ -88,6 +61,47 @@ func readZip(r io.ReaderAt, size int64) (*File, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// zipRecords finds the archive's <folder>/data.pkl and the records beside it, by their names
+// inside that folder.
+func zipRecords(zr *zip.Reader) (pkl *zip.File, prefix string, records map[string]*zip.File, err error) {
+	for _, f := range zr.File {
+		if path.Base(f.Name) == "data.pkl" && strings.Count(f.Name, "/") == 1 {
+			pkl = f
+			break
+		}
+	}
+	if pkl == nil {
+		return nil, "", nil, fmt.Errorf("zip archive has no <folder>/data.pkl: not a torch.save file")
+	}
+	prefix = path.Dir(pkl.Name) + "/"
+	records = map[string]*zip.File{}
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, prefix) {
+			records[f.Name[len(prefix):]] = f
+		}
+	}
+	return pkl, prefix, records, nil
+}
+
+// zipByteOrder reads the optional byteorder record; without it storages are little-endian.
+func zipByteOrder(records map[string]*zip.File) (binary.ByteOrder, error) {
+	f := records["byteorder"]
+	if f == nil {
+		return binary.LittleEndian, nil
+	}
+	b, err := readEntry(f, 16)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", clean(f.Name), err)
+	}
+	switch string(b) {
+	case "little":
+		return binary.LittleEndian, nil
+	case "big":
+		return binary.BigEndian, nil
+	}
+	return nil, fmt.Errorf("%s: unknown byte order %q", clean(f.Name), clean(string(b)))
 }
 
 // entryReader returns a reader for the first n bytes of a zip entry. Stored entries (torch writes

@@ -44,17 +44,6 @@ type BuildOptions struct {
 // ErrExists is returned (wrapped) by Build when the set is already in Out and Force is not set.
 var ErrExists = errors.New("already built")
 
-// buildable reports whether the named set can be built and whether it is made by cropping.
-func buildable(name string) (crop, ok bool) {
-	switch name {
-	case "Imagenet", "LSUN":
-		return true, true
-	case "Imagenet_resize", "LSUN_resize":
-		return false, true
-	}
-	return false, false
-}
-
 // construction resolves the construction that opt asks for.
 func (opt BuildOptions) construction() (Construction, error) {
 	if opt.Construction != "" {
@@ -79,11 +68,12 @@ func (opt BuildOptions) construction() (Construction, error) {
 //
 // The set is written into a temporary folder inside Out and renamed into place only when
 // complete, so an interrupted build leaves no partial set (only a hidden ".build-*" folder).
-// A file BUILD.txt beside the image folder records how the set was made.
+// A file BUILD.txt beside the image folder records how the set was made, and MANIFEST.json the
+// number of images and their content digest, against which Open checks the set.
 func Build(ctx context.Context, opt BuildOptions) (string, error) {
 	crop, ok := buildable(opt.Name)
 	if !ok {
-		return "", fmt.Errorf("build %s: cannot build it (buildable: Imagenet, Imagenet_resize, LSUN, LSUN_resize)", opt.Name)
+		return "", fmt.Errorf("build %s: cannot build it (buildable: %s)", opt.Name, strings.Join(BuildableNames(), ", "))
 	}
 	c, err := opt.construction()
 	if err != nil {
@@ -116,7 +106,26 @@ func Build(ctx context.Context, opt BuildOptions) (string, error) {
 	if err := os.MkdirAll(imgDir, 0o755); err != nil {
 		return "", fmt.Errorf("build %s: %v", opt.Name, err)
 	}
+	if err := writeImages(ctx, opt, c, crop, files, imgDir); err != nil {
+		return "", fmt.Errorf("build %s: %w", opt.Name, err)
+	}
+	if err := writeRecords(opt, c, crop, len(files), filepath.Join(tmp, top), imgDir); err != nil {
+		return "", fmt.Errorf("build %s: %v", opt.Name, err)
+	}
+	if _, err := os.Stat(target); err == nil {
+		// Force: move the old set aside first; it is deleted with tmp.
+		if err := os.Rename(target, filepath.Join(tmp, "old")); err != nil {
+			return "", fmt.Errorf("build %s: replacing %s: %v", opt.Name, target, err)
+		}
+	}
+	if err := os.Rename(filepath.Join(tmp, top), target); err != nil {
+		return "", fmt.Errorf("build %s: %v", opt.Name, err)
+	}
+	return filepath.Join(opt.Out, filepath.FromSlash(layout)), nil
+}
 
+// writeImages makes image i of the set from source file files[i], in parallel, into imgDir.
+func writeImages(ctx context.Context, opt BuildOptions, c Construction, crop bool, files []string, imgDir string) error {
 	ext := ".png"
 	if c.JPEGQuality > 0 {
 		ext = ".jpg"
@@ -144,10 +153,13 @@ func Build(ctx context.Context, opt BuildOptions) (string, error) {
 		}
 		return os.WriteFile(filepath.Join(imgDir, fmt.Sprintf("%0*d%s", width, i, ext)), b, 0o644)
 	}
-	if err := parallel(ctx, len(files), opt.Workers, make1, opt.Progress); err != nil {
-		return "", fmt.Errorf("build %s: %w", opt.Name, err)
-	}
+	return parallel(ctx, len(files), opt.Workers, make1, opt.Progress)
+}
 
+// writeRecords writes BUILD.txt, how the set was made, and MANIFEST.json, what was made, into
+// the set's top folder.
+func writeRecords(opt BuildOptions, c Construction, crop bool, n int, top, imgDir string) error {
+	layout, _ := Layout(opt.Name)
 	var about strings.Builder
 	fmt.Fprintf(&about, "set: %s\nconstruction: %s\n", opt.Name, c.Name)
 	if crop {
@@ -160,21 +172,15 @@ func Build(ctx context.Context, opt BuildOptions) (string, error) {
 	} else {
 		fmt.Fprintf(&about, "format: PNG\n")
 	}
-	fmt.Fprintf(&about, "source: %s (%d images, natural order)\nimages: %s\n", opt.Source, len(files), layout)
-	if err := os.WriteFile(filepath.Join(tmp, top, "BUILD.txt"), []byte(about.String()), 0o644); err != nil {
-		return "", fmt.Errorf("build %s: %v", opt.Name, err)
+	fmt.Fprintf(&about, "source: %s (%d images, natural order)\nimages: %s\n", opt.Source, n, layout)
+	if err := os.WriteFile(filepath.Join(top, "BUILD.txt"), []byte(about.String()), 0o644); err != nil {
+		return err
 	}
-
-	if _, err := os.Stat(target); err == nil {
-		// Force: move the old set aside first; it is deleted with tmp.
-		if err := os.Rename(target, filepath.Join(tmp, "old")); err != nil {
-			return "", fmt.Errorf("build %s: replacing %s: %v", opt.Name, target, err)
-		}
+	// The manifest lets Open check, every time, that the set is still what was built.
+	if err := writeManifest(top, imgDir); err != nil {
+		return fmt.Errorf("manifest: %v", err)
 	}
-	if err := os.Rename(filepath.Join(tmp, top), target); err != nil {
-		return "", fmt.Errorf("build %s: %v", opt.Name, err)
-	}
-	return filepath.Join(opt.Out, filepath.FromSlash(layout)), nil
+	return nil
 }
 
 // cropOffset draws the top-left corner of image i's crop uniformly among the w×h image's windows.

@@ -51,6 +51,14 @@ func OpenCIFAR100(path string) (*CIFAR, error) {
 	return c, nil
 }
 
+// openCIFAR opens a CIFAR-10 (labels 10) or CIFAR-100 file.
+func openCIFAR(path string, labels int) (*CIFAR, error) {
+	if labels == 100 {
+		return OpenCIFAR100(path)
+	}
+	return OpenCIFAR10(path)
+}
+
 // cifarName names the official test file by its role and any other file by its name.
 func cifarName(set, path, test string) string {
 	base := filepath.Base(path)

@@ -95,6 +95,31 @@ func decodeFile(path string) (raster, error) {
 	return decode(path, data)
 }
 
+// DecodeImage decodes a PNG or JPEG held in data into dst (at least Pixels values) exactly as a
+// Folder's Image does: RGB as PIL converts it, brought to 32×32 by resize (the zero value refuses
+// other sizes), as float32(v)/255, channel-major. name is used in errors. It is for images that
+// do not come from a folder: a list of paths, URLs, object storage.
+func DecodeImage(name string, data []byte, resize ResizeMode, dst []float32) error {
+	if len(dst) < Pixels {
+		return fmt.Errorf("%s: destination holds %d values, want at least %d", name, len(dst), Pixels)
+	}
+	if err := resize.valid(); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	r, err := decode(name, data)
+	if err != nil {
+		return err
+	}
+	if r.w != Side || r.h != Side {
+		if resize.Filter == 0 {
+			return fmt.Errorf("%s: image is %dx%d, the network takes %dx%d", name, r.w, r.h, Side, Side)
+		}
+		r = r.resize(Side, Side, resize)
+	}
+	toFloat(dst, r.pix)
+	return nil
+}
+
 // decode decodes data, naming path in errors.
 func decode(path string, data []byte) (raster, error) {
 	f := sniff(data)

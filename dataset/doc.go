@@ -42,7 +42,11 @@
 //
 // # Names and where sets are found
 //
-// Open(name, opt) knows the names that Names returns:
+// One table, Descriptors, declares every set Open knows by name: its display name, kind (CIFAR
+// file, folder of images, generated noise), role (in-distribution or OOD), where it lies, and
+// whether and from what it is built. Names, InNames, OODNames, Layout, SourceDir, Locate, Open
+// and Build read it, so adding a set is one entry there (and one in package fetch if it can be
+// downloaded). Open(name, opt) knows the names that Names returns:
 //
 //	cifar10          <data>/cifar-10-batches-bin/test_batch.bin
 //	cifar100         <data>/cifar-100-binary/test.bin
@@ -109,4 +113,20 @@
 // 1000–9999 and keeps 0–999 for tuning. JPEG files are written by image/jpeg (baseline, 4:2:0,
 // the IJG tables at the given quality, as PIL's default save), which is close to but not
 // byte-identical with PIL's encoder.
+//
+// # Manifests and digests
+//
+// Build records in MANIFEST.json, beside BUILD.txt, the number of images and their content
+// digest: the SHA-256 over every file, in OpenFolder's order, of its '/'-separated relative path,
+// a zero byte, its length (8 bytes, little-endian) and its bytes. Locate compares the number of
+// files of a built set with the manifest every time (it lists the folder, reading nothing); Open
+// also reads every file whole (the sets' files are a few KB, so this costs little more than
+// reading their headers) and compares the digest. A set that differs is refused with an error
+// wrapping ErrStale, or rebuilt when Options.Build is set. Builds made before manifests existed
+// are checked against the count in their BUILD.txt. Every Dataset this package returns has
+// ContentDigest (and Digest, with its error): a folder's as above (computed as Open reads the
+// files of a seed archive or a built set, on first use for a folder named by path), a CIFAR
+// file's SHA-256, and for noise a digest of its kind, size and seed;
+// caches of scores can key on it rather than on a set's name. A file over 64 MiB in a set whose
+// content is digested is an error.
 package dataset

@@ -1,15 +1,19 @@
 package dataset
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -39,6 +43,9 @@ type Folder struct {
 	resize  ResizeMode
 	skipped []Skipped
 	pre     atomic.Pointer[[]byte] // all images as 8-bit planes, once Preload has run
+
+	digestMu sync.Mutex
+	digest   string // content digest, once known (see Digest)
 }
 
 // OpenFolder lists the images under dir. The order is that of the file paths relative to dir,
@@ -46,6 +53,12 @@ type Folder struct {
 // ImageFolder). Files and folders whose names start with '.' are ignored, and symbolic links to
 // folders are not followed. Only file headers are read here; pixels are decoded by Image.
 func OpenFolder(dir string, opt FolderOptions) (*Folder, error) {
+	return openFolder(dir, opt, false)
+}
+
+// openFolder is OpenFolder; with digest it reads every file whole, rather than its header, and
+// records the folder's content digest as it goes.
+func openFolder(dir string, opt FolderOptions, digest bool) (*Folder, error) {
 	if err := opt.Resize.valid(); err != nil {
 		return nil, fmt.Errorf("folder %s: %v", dir, err)
 	}
@@ -55,9 +68,16 @@ func OpenFolder(dir string, opt FolderOptions) (*Folder, error) {
 	}
 	slices.Sort(files)
 	f := &Folder{name: dir, dir: dir, resize: opt.Resize}
+	h := newDigest()
 	for _, rel := range files {
 		path := filepath.Join(dir, filepath.FromSlash(rel))
-		size, err := readHeader(path)
+		var size image.Point
+		var err error
+		if digest {
+			size, err = hashHeader(h, path, rel)
+		} else {
+			size, err = readHeader(path)
+		}
 		if err != nil {
 			if opt.SkipBad && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
 				f.skipped = append(f.skipped, Skipped{Path: path, Err: err})
@@ -74,6 +94,9 @@ func OpenFolder(dir string, opt FolderOptions) (*Folder, error) {
 		}
 		f.files = append(f.files, rel)
 		f.sizes = append(f.sizes, size)
+	}
+	if digest {
+		f.digest = hex.EncodeToString(h.Sum(nil))
 	}
 	if len(f.files) == 0 {
 		if len(f.skipped) > 0 {
@@ -211,4 +234,16 @@ func (f *Folder) Preload(ctx context.Context, workers int) error {
 	}
 	f.pre.Store(&pix)
 	return nil
+}
+
+// hashHeader reads the file at path whole, adds it to the digest h under rel and returns its
+// image size. A file that cannot be read is added as absent, so the digest still differs.
+func hashHeader(h hash.Hash, path, rel string) (image.Point, error) {
+	data, err := readImageFile(path)
+	if err != nil {
+		addFile(h, rel, nil)
+		return image.Point{}, err
+	}
+	addFile(h, rel, data)
+	return config(path, sniff(data), bytes.NewReader(data))
 }

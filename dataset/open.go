@@ -34,44 +34,6 @@ type Options struct {
 	Folder FolderOptions
 }
 
-// Names returns the names Open knows, in the order reports list them.
-func Names() []string {
-	return []string{"cifar10", "cifar100", "Imagenet", "Imagenet_resize", "LSUN", "LSUN_resize", "iSUN", "Uniform", "Gaussian"}
-}
-
-// Layout returns the folder of images, '/'-separated and relative to the data folder, in which
-// the seed's archive of the named OOD set unpacks, e.g. "Imagenet_resize/Imagenet_resize". Built
-// sets use the same layout below their cache folder.
-func Layout(name string) (string, bool) {
-	switch name {
-	case "Imagenet":
-		return "Imagenet/test", true
-	case "Imagenet_resize":
-		return "Imagenet_resize/Imagenet_resize", true
-	case "LSUN":
-		return "LSUN/test", true
-	case "LSUN_resize":
-		return "LSUN_resize/LSUN_resize", true
-	case "iSUN":
-		return "iSUN/iSUN_patches", true
-	}
-	return "", false
-}
-
-// SourceDir returns the folder of raw images that the named set is built from, inside data:
-// tiny-imagenet-200/test/images (the 10,000 Tiny-ImageNet test JPEGs) for Imagenet and
-// Imagenet_resize, lsun-raw (a folder of LSUN images of any size, at any depth, that the user
-// provides) for LSUN and LSUN_resize.
-func SourceDir(name, data string) (string, error) {
-	switch name {
-	case "Imagenet", "Imagenet_resize":
-		return filepath.Join(data, "tiny-imagenet-200", "test", "images"), nil
-	case "LSUN", "LSUN_resize":
-		return filepath.Join(data, "lsun-raw"), nil
-	}
-	return "", fmt.Errorf("%s: cannot be built (buildable: Imagenet, Imagenet_resize, LSUN, LSUN_resize)", name)
-}
-
 // Location is where Open finds a set.
 type Location struct {
 	// Path is the file or folder read; empty for generated sets.
@@ -104,7 +66,7 @@ func (opt Options) dirs() (data, cache string, err error) {
 func CacheDir(name string, opt Options) (string, error) {
 	crop, ok := buildable(name)
 	if !ok {
-		return "", fmt.Errorf("%s: cannot be built (buildable: Imagenet, Imagenet_resize, LSUN, LSUN_resize)", name)
+		return "", errNotBuildable(name)
 	}
 	c, err := ParseConstruction(opt.Construction)
 	if err != nil {
@@ -125,30 +87,22 @@ func CacheDir(name string, opt Options) (string, error) {
 // that is absent the error wraps ErrMissing and says where it looked and which command provides it.
 func Locate(name string, opt Options) (Location, error) {
 	data, _, derr := opt.dirs()
-	switch name {
-	case "cifar10", "cifar100":
-		p := filepath.Join(data, "cifar-10-batches-bin", "test_batch.bin")
-		if name == "cifar100" {
-			p = filepath.Join(data, "cifar-100-binary", "test.bin")
-		}
-		if _, err := os.Stat(p); err != nil {
-			return Location{}, fmt.Errorf("%s: %w: no %s; fetch it with `odin fetch %s`", name, ErrMissing, p, name)
-		}
-		desc := "CIFAR-10 test"
-		if name == "cifar100" {
-			desc = "CIFAR-100 test"
-		}
-		return Location{Path: p, From: "data", Desc: desc}, nil
-	case "Uniform", "Gaussian":
-		return Location{From: "generated", Desc: name}, nil
-	}
-	layout, ok := Layout(name)
-	if !ok {
+	d, known := Lookup(name)
+	switch {
+	case !known:
 		st, err := os.Stat(name)
 		if err != nil || !st.IsDir() {
 			return Location{}, fmt.Errorf("%q: not a known set (%s) nor a folder", name, strings.Join(Names(), ", "))
 		}
 		return Location{Path: name, From: "path", Desc: name}, nil
+	case d.Kind == KindCIFAR:
+		p := filepath.Join(data, filepath.FromSlash(d.Path))
+		if _, err := os.Stat(p); err != nil {
+			return Location{}, fmt.Errorf("%s: %w: no %s; fetch it with `odin fetch %s`", name, ErrMissing, p, name)
+		}
+		return Location{Path: p, From: "data", Desc: d.Display + " test"}, nil
+	case d.Kind == KindNoise:
+		return Location{From: "generated", Desc: name}, nil
 	}
 	c, err := ParseConstruction(opt.Construction)
 	if err != nil {
@@ -156,32 +110,42 @@ func Locate(name string, opt Options) (Location, error) {
 	}
 	var looked []string
 	if c.Name == "seed" {
-		p := filepath.Join(data, filepath.FromSlash(layout))
+		p := filepath.Join(data, filepath.FromSlash(d.Path))
 		if isDir(p) {
 			return Location{Path: p, From: "data", Desc: name + " (seed archive)"}, nil
 		}
 		looked = append(looked, p)
 	}
-	if name == "iSUN" {
+	if !d.Buildable() {
 		if c.Name != "seed" {
-			return Location{}, fmt.Errorf("iSUN: only the seed's archive exists; it has no %s construction", c.Name)
+			return Location{}, fmt.Errorf("%s: only the seed's archive exists; it has no %s construction", name, c.Name)
 		}
-		return Location{}, fmt.Errorf("iSUN: %w: no %s; fetch it with `odin fetch iSUN` (it cannot be built: its source images are not distributed)",
-			ErrMissing, looked[0])
+		return Location{}, fmt.Errorf("%s: %w: no %s; fetch it with `odin fetch %s` (it cannot be built: its source images are not distributed)",
+			name, ErrMissing, looked[0], name)
 	}
 	if derr != nil {
 		return Location{}, fmt.Errorf("%s: %w: no %s, and %v", name, ErrMissing, strings.Join(looked, " or "), derr)
 	}
+	return locateBuilt(d, c, opt, looked)
+}
+
+// locateBuilt looks for a build of a buildable set in the cache. A build whose image count
+// differs from the one its manifest records is an error wrapping ErrStale.
+func locateBuilt(d Descriptor, c Construction, opt Options, looked []string) (Location, error) {
+	name := d.Name
 	out, err := CacheDir(name, opt)
 	if err != nil {
 		return Location{}, err
 	}
 	desc := fmt.Sprintf("%s (%s construction)", name, c.Name)
-	if crop, _ := buildable(name); crop && opt.Seed != 0 {
+	if d.Crop && opt.Seed != 0 {
 		desc = fmt.Sprintf("%s (%s construction, crop seed %d)", name, c.Name, opt.Seed)
 	}
-	p := filepath.Join(out, filepath.FromSlash(layout))
+	p := filepath.Join(out, filepath.FromSlash(d.Path))
 	if isDir(p) {
+		if _, err := checkCount(p); err != nil {
+			return Location{}, fmt.Errorf("%s: %w", name, err)
+		}
 		return Location{Path: p, From: "cache", Desc: desc}, nil
 	}
 	looked = append(looked, p)
@@ -189,7 +153,7 @@ func Locate(name string, opt Options) (Location, error) {
 	if c.Name != "seed" {
 		hint += " --construction " + c.Name
 	}
-	if crop, _ := buildable(name); crop && opt.Seed != 0 {
+	if d.Crop && opt.Seed != 0 {
 		hint += fmt.Sprintf(" --seed %d", opt.Seed)
 	}
 	hint += "`"
@@ -215,27 +179,14 @@ func Open(name string, opt Options) (Dataset, error) {
 // OpenContext is Open with a context that can interrupt a build.
 func OpenContext(ctx context.Context, name string, opt Options) (Dataset, error) {
 	loc, err := Locate(name, opt)
-	if errors.Is(err, ErrMissing) && opt.Build {
-		if _, ok := buildable(name); ok {
-			if _, berr := BuildCache(ctx, name, opt, false); berr != nil {
-				if ctx.Err() != nil {
-					return nil, berr
-				}
-				// Say where it was looked for and how to get it, then why it could not be built.
-				return nil, fmt.Errorf("%w (and it cannot be built here: %v)", err, berr)
-			}
-			loc, err = Locate(name, opt)
-		}
-	}
-	if err != nil {
+	if loc, err = buildIfAsked(ctx, name, opt, loc, err); err != nil {
 		return nil, err
 	}
-	switch {
-	case name == "cifar10":
-		return OpenCIFAR10(loc.Path)
-	case name == "cifar100":
-		return OpenCIFAR100(loc.Path)
-	case name == "Uniform" || name == "Gaussian":
+	d, _ := Lookup(name)
+	switch d.Kind {
+	case KindCIFAR:
+		return openCIFAR(loc.Path, d.Labels)
+	case KindNoise:
 		n := opt.Count
 		if n == 0 {
 			n = 10000
@@ -248,12 +199,41 @@ func OpenContext(ctx context.Context, name string, opt Options) (Dataset, error)
 		}
 		return Gaussian(n, opt.Seed), nil
 	}
-	f, err := OpenFolder(loc.Path, opt.Folder)
-	if err != nil {
+	var f *Folder
+	if loc.From == "cache" {
+		f, err = openBuilt(loc.Path, opt.Folder)
+		if errors.Is(err, ErrStale) && opt.Build {
+			if _, err = BuildCache(ctx, name, opt, true); err == nil {
+				f, err = openBuilt(loc.Path, opt.Folder)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	} else if f, err = openFolder(loc.Path, opt.Folder, loc.From == "data"); err != nil {
+		// The seed's archives hold small files: reading them whole instead of their headers
+		// gives their digest at little cost. A folder named by path may hold large images.
 		return nil, err
 	}
 	f.name = loc.Desc
 	return f, nil
+}
+
+// buildIfAsked builds a buildable set that Locate found missing, or stale (its image count
+// differs from its manifest), when opt.Build is set, and locates it again.
+func buildIfAsked(ctx context.Context, name string, opt Options, loc Location, err error) (Location, error) {
+	missing, stale := errors.Is(err, ErrMissing), errors.Is(err, ErrStale)
+	if _, ok := buildable(name); !ok || !opt.Build || (!missing && !stale) {
+		return loc, err
+	}
+	if _, berr := BuildCache(ctx, name, opt, stale); berr != nil {
+		if ctx.Err() != nil {
+			return loc, berr
+		}
+		// Say where it was looked for and how to get it, then why it could not be built.
+		return loc, fmt.Errorf("%w (and it cannot be built here: %v)", err, berr)
+	}
+	return Locate(name, opt)
 }
 
 // BuildCache builds the named set from its raw source in the data folder into CacheDir(name, opt),

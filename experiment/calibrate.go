@@ -1,158 +1,31 @@
 package experiment
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"math"
-	"os"
-	"path/filepath"
-	"slices"
+	"context"
 
+	"github.com/odin-ood/odin/decision"
 	"github.com/odin-ood/odin/ood"
 )
 
-// Threshold is an operating point of ODIN for deciding single inputs: its parameters, the score
-// threshold δ, and the network and images it was calibrated on. An input is accepted as
-// in-distribution when its ODIN score s ≥ δ. It is stored as a small JSON file.
-type Threshold struct {
-	Method      string  `json:"method"` // "odin"
-	Temperature float64 `json:"temperature"`
-	Magnitude   float64 `json:"magnitude"`
-	// Delta is the threshold δ: the highest score such that the fraction TPR of the calibration
-	// images scoring at least δ is at least the requested TPR (the FPR95 convention of package
-	// metrics, with 0.95 replaced by TPR).
-	Delta float64 `json:"threshold"`
-	// TPR is the requested fraction of in-distribution images to accept; Accepted the fraction
-	// of the calibration images that score at least Delta (≥ TPR, more when scores tie).
-	TPR      float64 `json:"tpr"`
-	Accepted float64 `json:"accepted"`
-	// The network: its --nn value, its architecture's name, and the SHA-256 of its checkpoint.
-	NN         string `json:"nn"`
-	Network    string `json:"network"`
-	Checkpoint string `json:"checkpoint_sha256"`
-	// The calibration images: images First … First+Count−1 of InDataset.
-	InDataset string `json:"in_dataset"`
-	First     int    `json:"first"`
-	Count     int    `json:"count"`
-}
-
-// Calibrate returns the threshold δ that accepts a fraction tpr of the scores — the highest δ
-// with #{s ≥ δ}/n ≥ tpr, the fraction computed in float64 — and the fraction it accepts. tpr must
-// be in (0, 1]; the scores must not be empty or hold NaN.
-func Calibrate(scores []float64, tpr float64) (delta, accepted float64, err error) {
-	if !(tpr > 0 && tpr <= 1) {
-		return 0, 0, fmt.Errorf("TPR %g: must be in (0, 1]", tpr)
+// CalibrateODIN scores the held-out in-distribution images r with ODIN at (T, ε) on workers ×
+// batch and returns the threshold that accepts the fraction tpr of them (decision.Calibrate),
+// recording the network and the images; set names r's set. progress, if not nil, is told the
+// images done.
+func CalibrateODIN(ctx context.Context, net *Network, r Range, set string, temperature, magnitude, tpr float64,
+	workers, batch int, progress func(done int)) (*decision.Threshold, error) {
+	if err := ood.CheckODIN(temperature, magnitude); err != nil {
+		return nil, err
 	}
-	if len(scores) == 0 {
-		return 0, 0, errors.New("no scores to calibrate on")
-	}
-	if i := slices.IndexFunc(scores, math.IsNaN); i >= 0 {
-		return 0, 0, fmt.Errorf("score %d is NaN", i)
-	}
-	s := slices.Clone(scores)
-	slices.Sort(s)
-	n := len(s)
-	// Walk the distinct scores from the top; i is the number at or above s[n−1−i]'s value.
-	for i := 0; i < n; {
-		v := s[n-1-i]
-		for i < n && s[n-1-i] == v {
-			i++
-		}
-		if f := float64(i) / float64(n); f >= tpr {
-			return v, f, nil
-		}
-	}
-	return s[0], 1, nil // not reached: i = n gives 1 ≥ tpr
-}
-
-// Decide reports whether an input with ODIN score s (with the file's temperature and magnitude)
-// is accepted as in-distribution: s ≥ δ.
-func (t *Threshold) Decide(score float64) bool { return score >= t.Delta }
-
-// Detector returns the ODIN detector with the threshold's parameters, whose scores Decide takes.
-func (t *Threshold) Detector() *ood.ODIN {
-	return &ood.ODIN{Temperature: t.Temperature, Magnitude: t.Magnitude}
-}
-
-// Check reports a threshold that Decide cannot use: another method, parameters out of range, or a
-// threshold that is not finite.
-func (t *Threshold) Check() error {
-	switch {
-	case t.Method != "odin":
-		return fmt.Errorf("method %q: only odin thresholds are supported", t.Method)
-	case !(t.Temperature > 0) || math.IsInf(t.Temperature, 0):
-		return fmt.Errorf("temperature %g: must be positive and finite", t.Temperature)
-	case !(t.Magnitude >= 0) || math.IsInf(t.Magnitude, 0):
-		return fmt.Errorf("magnitude %g: must be finite and not negative", t.Magnitude)
-	case math.IsNaN(t.Delta) || math.IsInf(t.Delta, 0):
-		return fmt.Errorf("threshold %g: must be finite", t.Delta)
-	case !(t.TPR > 0 && t.TPR <= 1):
-		return fmt.Errorf("tpr %g: must be in (0, 1]", t.TPR)
-	}
-	return nil
-}
-
-// CheckNetwork reports whether the threshold was calibrated on the network whose checkpoint
-// file has the given SHA-256 digest (as CheckpointDigest returns it).
-func (t *Threshold) CheckNetwork(digest string) error {
-	if t.Checkpoint != digest {
-		return fmt.Errorf("threshold was calibrated on checkpoint %s (%s), not on this one (%s)", short(t.Checkpoint), t.NN, short(digest))
-	}
-	return nil
-}
-
-func short(digest string) string {
-	if len(digest) > 12 {
-		return digest[:12]
-	}
-	return digest
-}
-
-// Save writes the threshold as indented JSON. Floats are written so that they read back exactly.
-func (t *Threshold) Save(path string) error {
-	if err := t.Check(); err != nil {
-		return fmt.Errorf("threshold file %s: %v", filepath.Base(path), err)
-	}
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// LoadThreshold reads a threshold file written by Save (odin calibrate).
-func LoadThreshold(path string) (*Threshold, error) {
-	data, err := os.ReadFile(path)
+	det := &ood.ODIN{Temperature: temperature, Magnitude: magnitude}
+	scores, err := NewScorer(net.Model, []ood.Detector{det}, workers, batch).Score(ctx, r.Data, r.First, r.Count, nil, progress)
 	if err != nil {
 		return nil, err
 	}
-	var t Threshold
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("threshold file %s: %v", path, err)
-	}
-	if err := t.Check(); err != nil {
-		return nil, fmt.Errorf("threshold file %s: %v", path, err)
-	}
-	return &t, nil
-}
-
-// CheckpointDigest returns the hex SHA-256 of a file, the identity of a network's checkpoint.
-func CheckpointDigest(path string) (string, error) {
-	f, err := os.Open(path)
+	delta, accepted, err := decision.Calibrate(scores[0], tpr)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %v", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return &decision.Threshold{Method: "odin", Temperature: temperature, Magnitude: magnitude, Delta: delta,
+		TPR: tpr, Accepted: accepted, NN: net.NN, Network: net.Model.Name, Checkpoint: net.Digest(),
+		InDataset: set, First: r.First, Count: r.Count}, nil
 }

@@ -1,7 +1,22 @@
 // Package experiment runs the evaluations of odin's commands: scoring ranges of images with
 // detectors, keeping and resuming score files, the metrics of each detector, the searches of
-// ODIN's temperature and magnitude, the calibration of a decision threshold, and the ODIN paper's
-// Table 2.
+// ODIN's temperature and magnitude, and the ODIN paper's Table 2. The command line only parses
+// flags and prints: everything it runs is here, so a library user can run it too.
+//
+// # Assembly
+//
+// LoadNetwork resolves a network's name or checkpoint path, builds the model and digests the
+// checkpoint. NewEval turns a Setup (network, method list, ODIN's T and ε, statistics file, two
+// ranges of images, cache folder) into an Eval: Detectors makes the detectors, reading fitted
+// statistics from the Setup's file or DefaultStatsPath, and the Eval's cache folders are named by
+// the ScoreIdentity of each half. A score identity holds everything a score depends on: the
+// checkpoint's SHA-256, the GEMM kernel in use (kernels round differently), T, ε, the methods in
+// column order, the fitted statistics' checksum, and the images (the set's name, its own name,
+// the content digest a built set records in its manifest, construction, seed and index range).
+// FitStats fits the statistics of the fitted detectors (what odin fit runs).
+// Outcome.WriteTable prints the results, the seed's two-column table or one row per method.
+// Errors are typed (MissingStatsError, ErrRange, and package ood's sentinels) and carry no
+// command-line advice.
 //
 // # Evaluations
 //
@@ -28,11 +43,14 @@
 // scores in a cache. The metrics of a cell are exactly those Eval reports for the same T, ε and
 // images.
 //
+// The search is split by concern: grid.go (Grid, Criterion), gridscorer.go (GridScorer),
+// search.go (Search, SearchInOnly, Rows, WriteGrid) and tuner.go (Tuner, its cache: UseCache).
+//
 // # Thresholds
 //
-// Calibrate returns the threshold δ that accepts a requested fraction of in-distribution scores;
-// a Threshold file stores it with T, ε and the identity of the network (the SHA-256 of its
-// checkpoint), for deployment: an image is in-distribution when its ODIN score is at least δ.
+// The deployment rule (Threshold, Calibrate, the checkpoint digest) lives in package decision,
+// which a service imports without data sets, score files or metrics. CalibrateODIN scores
+// held-out images and returns the decision.Threshold that accepts a requested share of them.
 //
 // # The paper
 //

@@ -2,8 +2,6 @@ package experiment
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,11 +172,11 @@ func readPrefix(path string, first, count, columns int) ([][]float64, error) {
 		return nil, err
 	}
 	if f.Len() > count {
-		return nil, fmt.Errorf("scores %s: holds %d rows, this run scores %d images; use another --scores folder", path, f.Len(), count)
+		return nil, otherRun("scores %s: holds %d rows, this run scores %d images", path, f.Len(), count)
 	}
 	for i, idx := range f.Index {
 		if idx != first+i {
-			return nil, fmt.Errorf("scores %s: row %d is image %d, expected %d; use another --scores folder", path, i+1, idx, first+i)
+			return nil, otherRun("scores %s: row %d is image %d, expected %d", path, i+1, idx, first+i)
 		}
 	}
 	for d := range columns {
@@ -195,21 +193,18 @@ func prepare(dir string, id map[string]string) error {
 	return checkIdentity(filepath.Join(dir, "run.json"), id)
 }
 
-// IdentityDir names a folder for scores of the given identity: a hash of its sorted entries.
-func IdentityDir(id map[string]string) string {
-	h := sha256.New()
-	for _, k := range slices.Sorted(maps.Keys(id)) {
-		fmt.Fprintf(h, "%s=%s\n", k, id[k])
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
 // checkIdentity writes the run's identity, or checks it against the one already there.
 func checkIdentity(path string, id map[string]string) error {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		b, _ := json.MarshalIndent(id, "", "  ")
-		return os.WriteFile(path, append(b, '\n'), 0o644)
+		// Created whole or not at all (scorefile.CreateExclusive): of two runs starting together
+		// one writes it, the other reads it complete and is checked against it.
+		err = scorefile.CreateExclusive(path, append(b, '\n'))
+		if !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		data, err = os.ReadFile(path)
 	}
 	if err != nil {
 		return err
@@ -224,8 +219,8 @@ func checkIdentity(path string, id map[string]string) error {
 	keys := slices.Sorted(maps.Keys(id))
 	for _, k := range keys {
 		if old[k] != id[k] {
-			return fmt.Errorf("scores in %s were made with %s=%q, this run has %q: use another --scores folder or remove it", filepath.Dir(path), k, old[k], id[k])
+			return otherRun("scores in %s were made with %s=%q, this run has %q", filepath.Dir(path), k, old[k], id[k])
 		}
 	}
-	return fmt.Errorf("scores in %s were made by a different run: use another --scores folder or remove it", filepath.Dir(path))
+	return otherRun("scores in %s were made by a different run", filepath.Dir(path))
 }

@@ -78,8 +78,8 @@ func TestResumeGivesIdenticalFiles(t *testing.T) {
 
 	// Scores made with other parameters are not mixed in.
 	_, err = smallEval(t, cut, 0.001).Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "magnitude") {
-		t.Errorf("resuming with another magnitude: %v", err)
+	if !errors.Is(err, ErrOtherRun) || !strings.Contains(err.Error(), "magnitude") || strings.Contains(err.Error(), "--") {
+		t.Errorf("resuming with another magnitude: %v, want ErrOtherRun without flag advice", err)
 	}
 }
 

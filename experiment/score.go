@@ -64,8 +64,10 @@ func (s *Scorer) Score(ctx context.Context, ds dataset.Dataset, first, count int
 		n := hi - lo
 		if s.batches[w] == nil {
 			s.batches[w] = ood.NewBatch(s.Model, e)
-			s.images[w] = make([]float32, batch*dataset.Pixels)
-			s.column[w] = make([]float64, batch)
+		}
+		if len(s.column[w]) < n { // sized by the images in flight, not the batch size
+			s.images[w] = make([]float32, n*dataset.Pixels)
+			s.column[w] = make([]float64, n)
 		}
 		b, x := s.batches[w], s.images[w]
 		for i := range n {

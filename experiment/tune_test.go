@@ -343,10 +343,13 @@ func TestGridCheck(t *testing.T) {
 	}{
 		{Grid{}, "empty grid"},
 		{Grid{Temperatures: []float64{1}}, "empty grid: no magnitudes"},
-		{Grid{Temperatures: []float64{1}, Magnitudes: []float64{0, -0.001}}, "magnitude -0.001: must not be negative"},
-		{Grid{Temperatures: []float64{0}, Magnitudes: []float64{0}}, "temperature 0: must be positive"},
+		{Grid{Temperatures: []float64{1}, Magnitudes: []float64{0, -0.001}}, "magnitude -0.001: parameter out of range"},
+		{Grid{Temperatures: []float64{0}, Magnitudes: []float64{0}}, "temperature 0: parameter out of range"},
 		{Grid{Temperatures: []float64{2, 2}, Magnitudes: []float64{0}}, "temperature 2 listed twice"},
-		{Grid{Temperatures: []float64{1}, Magnitudes: []float64{math.NaN()}}, "must be finite"},
+		{Grid{Temperatures: []float64{1}, Magnitudes: []float64{math.NaN()}}, "magnitude NaN: parameter out of range"},
+		{Grid{Temperatures: []float64{1e-300}, Magnitudes: []float64{0}}, "temperature 1e-300: parameter out of range"},
+		{Grid{Temperatures: []float64{math.Inf(1)}, Magnitudes: []float64{0}}, "temperature +Inf: parameter out of range"},
+		{Grid{Temperatures: []float64{1}, Magnitudes: []float64{1e300}}, "magnitude 1e+300: parameter out of range"},
 	} {
 		err := c.g.Check()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -395,11 +398,52 @@ func TestTuningCSV(t *testing.T) {
 		{Temperature: 1000, Magnitude: 0.0014, Result: metrics.Result{FPR95: 0.25, DetErr: 0.1, AUROC: 0.9, AUPRIn: 0.8, AUPROut: 0.7}},
 	}}
 	var b strings.Builder
-	if err := res.WriteCSV(&b); err != nil {
+	if err := WriteGrid(&b, []string{"Imagenet"}, []*Tuning{res}); err != nil {
 		t.Fatal(err)
 	}
 	want := "temperature,magnitude,fpr95,det_err,auroc,aupr_in,aupr_out\n1000,0.0014,25,10,90,80,70\n"
 	if b.String() != want {
 		t.Errorf("CSV\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := WriteGrid(&b, []string{"Imagenet", "LSUN"}, []*Tuning{res, res}); err != nil {
+		t.Fatal(err)
+	}
+	want = "val_dataset,temperature,magnitude,fpr95,det_err,auroc,aupr_in,aupr_out\nImagenet,1000,0.0014,25,10,90,80,70\nLSUN,1000,0.0014,25,10,90,80,70\n"
+	if b.String() != want {
+		t.Errorf("CSV of two searches\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// A micro-batch larger than the images scored (buffers sized by the images in flight) gives the
+// scores of small micro-batches, and a later call with more images than the first still fits.
+func TestGridScorerLargeBatch(t *testing.T) {
+	m := smallNet(t)
+	g := Grid{Temperatures: []float64{1, 1000}, Magnitudes: []float64{0, 0.002, 0.004}}
+	ds := dataset.Uniform(30, 3)
+	small, err := NewGridScorer(m, g, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := NewGridScorer(m, g, 2, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, count := range []int{3, 11} {
+		want, err := small.Score(context.Background(), ds, 5, count, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := large.Score(context.Background(), ds, 5, count, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range want.Cells {
+			for i := range want.Cells[c] {
+				if got.Cells[c][i] != want.Cells[c][i] {
+					t.Fatalf("%d images, cell %d image %d: %v with batch 64, %v with batch 2", count, c, i, got.Cells[c][i], want.Cells[c][i])
+				}
+			}
+		}
 	}
 }

@@ -122,27 +122,49 @@ func (d *downloader) attempt(ctx context.Context) error {
 		return &permanent{err}
 	}
 	defer f.Close()
+	have, meta, whole, err := d.resumable(f)
+	if err != nil || whole {
+		return err
+	}
+	resp, err := d.request(actx, have, meta)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	total, err := d.accept(resp, f, &have, &meta)
+	if err != nil || total == wholeOnDisk {
+		return err
+	}
+	w := &sink{f: f, n: have, watchdog: watchdog, stall: stall}
+	return d.receive(actx, resp, w, total, meta)
+}
+
+// resumable returns the bytes already on disk that a request may continue, with what is known of
+// their origin; whole reports a file an earlier run finished downloading. Bytes of unknown origin
+// or from another URL are discarded.
+func (d *downloader) resumable(f *os.File) (have int64, meta partialMeta, whole bool, err error) {
 	st, err := f.Stat()
 	if err != nil {
-		return &permanent{err}
+		return 0, meta, false, &permanent{err}
 	}
-	have := st.Size()
+	have = st.Size()
 	meta, ok := readMeta(d.meta)
 	if have > 0 && (!ok || meta.URL != d.src.URL) {
 		// Bytes from another URL, or of unknown origin, must not be spliced with these.
 		d.logf("%s: discarding %s (%d bytes not known to come from %s)", d.src.Name, d.file, have, d.src.URL)
 		if err := restart(f, d.meta); err != nil {
-			return err
+			return 0, meta, false, err
 		}
 		have, ok = 0, false
 	}
-	if ok && meta.Size >= 0 && have == meta.Size && have > 0 {
-		return nil // whole already: an earlier run stopped after downloading
-	}
+	return have, meta, ok && meta.Size >= 0 && have == meta.Size && have > 0, nil
+}
 
+// request sends the GET, for the bytes from have on when some are on disk.
+func (d *downloader) request(actx context.Context, have int64, meta partialMeta) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, d.src.URL, nil)
 	if err != nil {
-		return &permanent{fmt.Errorf("GET %s: %v", d.src.URL, err)}
+		return nil, &permanent{fmt.Errorf("GET %s: %v", d.src.URL, err)}
 	}
 	// Go's transport would otherwise ask for gzip and silently decompress a .tar.gz sent with
 	// Content-Encoding: gzip, which breaks both the checksum and byte ranges.
@@ -160,69 +182,79 @@ func (d *downloader) attempt(ctx context.Context) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return d.cause(actx, fmt.Errorf("GET %s: %w", d.src.URL, err))
+		return nil, d.cause(actx, fmt.Errorf("GET %s: %w", d.src.URL, err))
 	}
-	defer resp.Body.Close()
+	return resp, nil
+}
 
+// wholeOnDisk is what accept returns as the total when the reply shows the file on disk is whole.
+const wholeOnDisk = -2
+
+// accept judges the reply's status: a whole file restarts the download (have becomes 0 and meta
+// the reply's), a partial one must continue the bytes on disk. It returns the file's total size
+// (−1 if unknown, wholeOnDisk when nothing is left to receive).
+func (d *downloader) accept(resp *http.Response, f *os.File, have *int64, meta *partialMeta) (int64, error) {
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusPartialContent {
 		// A file host's error or preview page; checked before anything on disk is changed.
 		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
-			return &permanent{fmt.Errorf("GET %s: server sent an HTML page, not the archive", d.src.URL)}
+			return 0, &permanent{fmt.Errorf("GET %s: server sent an HTML page, not the archive", d.src.URL)}
 		}
 	}
-	total := int64(-1)
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		if have > 0 {
-			d.logf("%s: server sent the whole file instead of bytes %d on; restarting", d.src.Name, have)
+		if *have > 0 {
+			d.logf("%s: server sent the whole file instead of bytes %d on; restarting", d.src.Name, *have)
 		}
 		if err := restart(f, d.meta); err != nil {
-			return err
+			return 0, err
 		}
-		have = 0
-		total = resp.ContentLength
-		meta = partialMeta{URL: d.src.URL, ETag: resp.Header.Get("ETag"),
-			LastModified: resp.Header.Get("Last-Modified"), Size: total}
-		if err := writeMeta(d.meta, meta); err != nil {
-			return &permanent{err}
+		*have = 0
+		*meta = partialMeta{URL: d.src.URL, ETag: resp.Header.Get("ETag"),
+			LastModified: resp.Header.Get("Last-Modified"), Size: resp.ContentLength}
+		if err := writeMeta(d.meta, *meta); err != nil {
+			return 0, &permanent{err}
 		}
-	case resp.StatusCode == http.StatusPartialContent && have > 0:
+		return resp.ContentLength, nil
+	case resp.StatusCode == http.StatusPartialContent && *have > 0:
 		start, size, err := contentRange(resp.Header.Get("Content-Range"))
-		if err != nil || start != have || (meta.Size >= 0 && size >= 0 && size != meta.Size) {
+		if err != nil || start != *have || (meta.Size >= 0 && size >= 0 && size != meta.Size) {
 			if err := restart(f, d.meta); err != nil {
-				return err
+				return 0, err
 			}
-			return fmt.Errorf("GET %s: reply %q does not continue the %d bytes on disk; restarting",
-				d.src.URL, resp.Header.Get("Content-Range"), have)
+			return 0, fmt.Errorf("GET %s: reply %q does not continue the %d bytes on disk; restarting",
+				d.src.URL, resp.Header.Get("Content-Range"), *have)
 		}
-		total = size
-	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
+		return size, nil
+	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && *have > 0:
 		// The range starts at or past the end: whole if the server's size is what is on disk.
-		if _, size, err := contentRange(resp.Header.Get("Content-Range")); err == nil && size == have {
-			meta.Size = have
-			return writeMeta(d.meta, meta)
+		if _, size, err := contentRange(resp.Header.Get("Content-Range")); err == nil && size == *have {
+			meta.Size = *have
+			return wholeOnDisk, writeMeta(d.meta, *meta)
 		}
 		if err := restart(f, d.meta); err != nil {
-			return err
+			return 0, err
 		}
-		return fmt.Errorf("GET %s: %s for bytes %d on; restarting", d.src.URL, resp.Status, have)
+		return 0, fmt.Errorf("GET %s: %s for bytes %d on; restarting", d.src.URL, resp.Status, *have)
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("GET %s: %s", d.src.URL, resp.Status)
+		return 0, fmt.Errorf("GET %s: %s", d.src.URL, resp.Status)
 	default:
-		return &permanent{fmt.Errorf("GET %s: %s", d.src.URL, resp.Status)}
+		return 0, &permanent{fmt.Errorf("GET %s: %s", d.src.URL, resp.Status)}
 	}
+}
+
+// receive appends the reply's body to the file through w (which holds the bytes on disk so far),
+// showing progress, and records the size once known.
+func (d *downloader) receive(actx context.Context, resp *http.Response, w *sink, total int64, meta partialMeta) error {
 	shown := total // for progress only: a published size says nothing about this connection
 	if shown < 0 && d.src.Size > 0 {
 		shown = d.src.Size
 	}
-
-	if _, err := f.Seek(have, io.SeekStart); err != nil {
+	if _, err := w.f.Seek(w.n, io.SeekStart); err != nil {
 		return &permanent{err}
 	}
-	m := newMeter(d.opt.Progress, d.src.Name, have, shown)
-	w := &sink{f: f, n: have, meter: m, watchdog: watchdog, stall: stall}
-	_, err = io.CopyBuffer(w, resp.Body, make([]byte, 64<<10))
-	m.finish(w.n)
+	w.meter = newMeter(d.opt.Progress, d.src.Name, w.n, shown)
+	_, err := io.CopyBuffer(w, resp.Body, make([]byte, 64<<10))
+	w.meter.finish(w.n)
 	if w.werr != nil {
 		return &permanent{fmt.Errorf("%s: %v", d.file, w.werr)}
 	}

@@ -96,5 +96,13 @@
 //
 // Reference mode is defined only with in-distribution positive; Compute rejects Positive == Out.
 //
+// # Confidence intervals
+//
+// Bootstrap puts percentile intervals on the exact metrics of one or several methods scored on
+// the same images: a stratified bootstrap (in-distribution and OOD samples resampled separately,
+// with replacement, DefaultResamples times), seeded per resample so that the result does not
+// depend on the number of workers. Intervals.Diff gives the paired interval of the difference of
+// two methods on the same resamples. Each method is sorted once; a resample costs O(n) per method.
+//
 // Compute sorts copies of its inputs once (O(n log n)) and never modifies them.
 package metrics

@@ -67,7 +67,6 @@ func WriteTable(w io.Writer, header [][2]string, columns []string, results []Res
 		return fmt.Errorf("metrics: table has %d column names for %d results", len(columns), len(results))
 	}
 	cells := make([][5]string, len(results))
-	colW := 14
 	for c, r := range results {
 		for k, v := range r.Percent().values() {
 			if math.IsNaN(v) {
@@ -75,11 +74,43 @@ func WriteTable(w io.Writer, header [][2]string, columns []string, results []Res
 			} else {
 				cells[c][k] = fmt.Sprintf("%.1f%%", v)
 			}
+		}
+	}
+	return writeTable(w, header, columns, cells)
+}
+
+// WriteTableCI is WriteTable with each value followed by its confidence interval, in percent to
+// one decimal: "12.1% [11.4, 12.9]".
+func WriteTableCI(w io.Writer, header [][2]string, columns []string, results []ResultCI) error {
+	if len(results) == 0 {
+		return errors.New("metrics: table has no results")
+	}
+	if len(columns) != len(results) {
+		return fmt.Errorf("metrics: table has %d column names for %d results", len(columns), len(results))
+	}
+	cells := make([][5]string, len(results))
+	for c, r := range results {
+		for k, v := range r.Percent().values() {
+			if math.IsNaN(v.Value) {
+				cells[c][k] = "n/a"
+			} else {
+				cells[c][k] = fmt.Sprintf("%.1f%% [%.1f, %.1f]", v.Value, v.Low, v.High)
+			}
+		}
+	}
+	return writeTable(w, header, columns, cells)
+}
+
+// writeTable lays out WriteTable's cells.
+func writeTable(w io.Writer, header [][2]string, columns []string, cells [][5]string) error {
+	colW := 14
+	for c := range cells {
+		for k := range cells[c] {
 			colW = max(colW, utf8.RuneCountInString(cells[c][k])+4)
 		}
 		colW = max(colW, utf8.RuneCountInString(columns[c])+4)
 	}
-	tableW := len(results) * colW
+	tableW := len(cells) * colW
 	labelW := 20
 	for _, h := range header {
 		labelW = max(labelW, utf8.RuneCountInString(h[0])+1+2+utf8.RuneCountInString(h[1])-tableW)
@@ -103,8 +134,54 @@ func WriteTable(w io.Writer, header [][2]string, columns []string, results []Res
 	b.WriteString("\n")
 	for k, label := range rowLabels {
 		fmt.Fprintf(&b, "%-*s", labelW, label)
-		for c := range results {
+		for c := range cells {
 			fmt.Fprintf(&b, "%*s", colW, cells[c][k])
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteRowsCI writes one row per method: a header block as WriteTable writes it, then a line of
+// column names and per method its name and the five metrics in percent to one decimal, each
+// followed by its interval ("12.1 [11.4, 12.9]"), right-aligned. It suits more methods than
+// WriteTableCI's side-by-side columns.
+func WriteRowsCI(w io.Writer, header [][2]string, methods []string, results []ResultCI) error {
+	if len(results) == 0 || len(methods) != len(results) {
+		return fmt.Errorf("metrics: table has %d method names for %d results", len(methods), len(results))
+	}
+	rows := [][6]string{{"Method", "FPR at TPR 95%", "Detection error", "AUROC", "AUPR In", "AUPR Out"}}
+	for i, r := range results {
+		row := [6]string{methods[i]}
+		for k, v := range r.Percent().values() {
+			row[k+1] = v.String()
+		}
+		rows = append(rows, row)
+	}
+	var width [6]int
+	for _, r := range rows {
+		for k, c := range r {
+			width[k] = max(width[k], utf8.RuneCountInString(c))
+		}
+	}
+	tableW := width[0]
+	for _, wd := range width[1:] {
+		tableW += 2 + wd
+	}
+	var b strings.Builder
+	for _, h := range header {
+		label := h[0] + ":"
+		pad := max(1, tableW-utf8.RuneCountInString(label)-utf8.RuneCountInString(h[1]))
+		fmt.Fprintf(&b, "%s%s%s\n", label, strings.Repeat(" ", pad), h[1])
+	}
+	if len(header) > 0 {
+		b.WriteString("\n")
+	}
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-*s", width[0], r[0]) // fmt counts widths in runes
+		for k, c := range r[1:] {
+			fmt.Fprintf(&b, "  %*s", width[k+1], c)
 		}
 		b.WriteString("\n")
 	}

@@ -24,7 +24,7 @@ func DenseNetBC100(classes int) DenseNetConfig {
 
 // denseNetFrom infers the configuration from tensor names and shapes.
 func denseNetFrom(p *params) (DenseNetConfig, error) {
-	n := p.count("block1.layer.%d.")
+	n := p.count("block1.layer.")
 	g, t, fc := p.shape("block1.layer.0.conv2.weight"), p.shape("trans1.conv1.weight"), p.shape("fc.weight")
 	if n == 0 || len(g) != 4 || len(t) != 4 || len(fc) != 2 || t[1] == 0 {
 		return DenseNetConfig{}, fmt.Errorf("not a DenseNet-BC: block1.layer.0, trans1 or fc missing")
@@ -45,6 +45,9 @@ func (c DenseNetConfig) build(p *params) (*nn.Graph, error) {
 	x := p.conv(b, "conv1", b.Input(), 2*c.Growth, 3, 1, 1)
 	for blk := 1; blk <= 3; blk++ {
 		for l := range layers {
+			if p.failed() {
+				return nil, p.err
+			}
 			pre := fmt.Sprintf("block%d.layer.%d.", blk, l)
 			h := p.conv(b, pre+"conv1", b.ReLU(p.bn(b, pre+"bn1", x)), 4*c.Growth, 1, 1, 0)
 			h = p.conv(b, pre+"conv2", b.ReLU(p.bn(b, pre+"bn2", h)), c.Growth, 3, 1, 1)

@@ -22,6 +22,35 @@
 //     changes is option A: every second pixel, zero-padded by channels/4 on each side; then
 //     global average pooling and a linear layer.
 //
+// Two more families come from torchvision and OpenOOD (torchvision.go), for any square input
+// side (FromTensorsAt; FromTensors uses 224 and 32), each an ImageResNetConfig whose widths are
+// read from the tensors:
+//
+//   - "torchvision_resnet": torchvision's ResNet-18/34 (basic blocks) and 50/101/152
+//     (bottlenecks, stride on the 3×3 convolution): a 7×7 stride-2 convolution, BN-ReLU, a 3×3
+//     stride-2 max-pool with padding 1, four stages of 64, 128, 256 and 512 (×4) channels with
+//     strides 1, 2, 2, 2 and a 1×1 convolution + BN shortcut ("downsample.0/1") where the shape
+//     changes; global average pooling and fc. ImageNet normalisation.
+//   - "openood_resnet18_32x32": OpenOOD v1.5's ResNet18_32x32, the CIFAR model of today's OOD
+//     benchmarks: a 3×3 stride-1 convolution to 64 channels with BN-ReLU and no max-pool, basic
+//     blocks [2, 2, 2, 2] as above with "shortcut.0/1" projections, global average pooling and
+//     fc. OpenOOD's CIFAR-10 normalisation (OpenOODCIFAR10Mean, OpenOODCIFAR10Std).
+//
+// Each batch norm is folded into the convolution before it (weights and bias computed in
+// float64, rounded once), as an ONNX export does, so that the engine fuses the ReLUs into the
+// convolutions. Both are inferred from fc.weight, layer4 and the stem's kernel (7×7 or 3×3), and
+// never from a checkpoint with "linear" (the CIFAR ResNets). Their tests run
+// narrow committed state_dicts and, when generated (testdata/gen_statedicts.py --large),
+// torchvision's resnet18/34/50 and a full ResNet18_32x32, against PyTorch 1.13.
+//
+// # Preprocessing
+//
+// Preprocess (preprocess.go) is an image's preparation as data: mean, std, resize of the shorter
+// side, centre crop, interpolation and pixel scale, read from JSON (ParsePreprocess). Its
+// Transform is applied by package dataset (PIL's resize, bit-exact); Apply sets a Model's Mean and
+// Std in the units of the [0, 1] images the datasets yield, folding the pixel scale in.
+// Model.Normalize works at the graph's input shape.
+//
 // Batch normalisation runs in inference mode on the running statistics, epsilon 1e-5. Dropout
 // has no weights and is an identity at inference. Every graph exposes taps "block1".."block3"
 // ("layer1".."layer3" for ResNets) after each stage and "features" before the linear layer.
@@ -57,7 +86,11 @@
 //
 // FromTensors and Load refuse a checkpoint rather than build a wrong network. Every tensor the
 // architecture needs must be present with exactly the expected shape, and every tensor present
-// must be used (BatchNorm's num_batches_tracked excepted). Errors are one line and name the
+// must be used (BatchNorm's num_batches_tracked excepted). Building stops at the first missing
+// or mis-shaped tensor, before anything is allocated at the size the network implies, so memory
+// is bounded by the tensors given, not by the sizes inferred from them: the depth is counted
+// from the layer names present (one pass over the names), and channel and class counts are
+// only used once a tensor holding that many values has matched them. Errors are one line and name the
 // network and the tensor, e.g. "DenseNet-BC-100 (k=12): missing tensor
 // block2.layer.3.bn1.running_var", "ResNet-20: tensor linear.bias has shape [100], want [10]",
 // "WRN-10-1: unexpected tensor block1.layer.0.convShortcut.weight"; a forced architecture that

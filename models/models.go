@@ -28,7 +28,9 @@ const (
 )
 
 // Archs lists the architecture names accepted by Load and FromTensors.
-func Archs() []string { return []string{ArchDenseNet, ArchWideResNet, ArchResNet} }
+func Archs() []string {
+	return []string{ArchDenseNet, ArchWideResNet, ArchResNet, ArchTorchvisionResNet, ArchOpenOODResNet18}
+}
 
 // Model is a classifier ready to run: its graph and the normalisation its inputs need.
 type Model struct {
@@ -41,13 +43,19 @@ type Model struct {
 // Classes is the number of classes the model predicts.
 func (m *Model) Classes() int { return m.Graph.Classes() }
 
-// Normalize writes (x − mean)/std of n images (each 3×32×32 in [0,1]) into dst.
+// Normalize writes (x − mean)/std of n images (each of the graph's input shape C×H×W, in [0,1])
+// into dst. Channel c uses Mean[c] and Std[c], so inputs have at most three channels. A Model
+// without a graph normalises CIFAR's 3×32×32.
 func (m *Model) Normalize(dst, src []float32, n int) {
-	const plane = 32 * 32
+	in := nn.Shape{C: 3, H: 32, W: 32}
+	if m.Graph != nil {
+		in = m.Graph.Input()
+	}
+	plane := in.H * in.W
 	for b := range n {
-		for c := range 3 {
+		for c := range min(in.C, 3) {
 			mean, inv := m.Mean[c], 1/m.Std[c]
-			off := (b*3 + c) * plane
+			off := (b*in.C + c) * plane
 			for i, v := range src[off : off+plane] {
 				dst[off+i] = (v - mean) * inv
 			}
@@ -92,6 +100,8 @@ func FromTensors(tensors map[string]*checkpoint.Tensor, arch string) (*Model, er
 			g, err = c.build(p)
 			m.Mean, m.Std = ImageNetMean, ImageNetStd
 		}
+	case ArchTorchvisionResNet, ArchOpenOODResNet18:
+		return FromTensorsAt(tensors, arch, 0) // see torchvision.go
 	default:
 		return nil, fmt.Errorf("unknown architecture %q (valid: %s)", arch, strings.Join(Archs(), ", "))
 	}
@@ -111,6 +121,9 @@ func FromTensors(tensors map[string]*checkpoint.Tensor, arch string) (*Model, er
 // infer guesses the family from tensor names: the DenseNet and Wide ResNet layouts share
 // block names, and differ by DenseNet's transitions.
 func infer(p *params) string {
+	if a := inferExtra(p); a != "" {
+		return a
+	}
 	switch {
 	case p.hasPrefix("trans1."):
 		return ArchDenseNet

@@ -280,7 +280,7 @@ func TestMisshapedTensor(t *testing.T) {
 		t.Run(tc.file+"/"+tc.tensor, func(t *testing.T) {
 			m := fixtureTensors(t, tc.file)
 			old := m[tc.tensor]
-			if prod(tc.shape) != len(old.Data) {
+			if numel(tc.shape) != len(old.Data) {
 				t.Fatalf("test case reshapes %v to %v", old.Shape, tc.shape)
 			}
 			m[tc.tensor] = &checkpoint.Tensor{Shape: tc.shape, Data: old.Data}

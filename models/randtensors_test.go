@@ -83,7 +83,7 @@ type stateDict struct {
 }
 
 func (s *stateDict) put(name string, scale, offset float64, shape ...int) {
-	t := &checkpoint.Tensor{Shape: shape, Data: make([]float32, prod(shape))}
+	t := &checkpoint.Tensor{Shape: shape, Data: make([]float32, numel(shape))}
 	for i := range t.Data {
 		t.Data[i] = float32(offset + scale*s.r.NormFloat64())
 	}
@@ -110,4 +110,10 @@ func (s *stateDict) bn(name string, c int) {
 func (s *stateDict) linear(name string, out, in int) {
 	s.put(name+".weight", math.Sqrt(1/float64(in)), 0, out, in)
 	s.put(name+".bias", 0.1, 0, out)
+}
+
+// numel is the number of elements of a tensor of shape s.
+func numel(s []int) int {
+	n, _ := prod(s)
+	return n
 }

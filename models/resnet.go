@@ -16,7 +16,7 @@ type ResNetConfig struct {
 }
 
 func resNetFrom(p *params) (ResNetConfig, error) {
-	n := p.count("layer1.%d.")
+	n := p.count("layer1.")
 	fc := p.shape("linear.weight")
 	if n == 0 || len(fc) != 2 {
 		return ResNetConfig{}, fmt.Errorf("not a CIFAR ResNet: layer1.0 or linear missing")
@@ -35,6 +35,9 @@ func (c ResNetConfig) build(p *params) (*nn.Graph, error) {
 	x := b.ReLU(p.bn(b, "bn1", p.conv(b, "conv1", b.Input(), 16, 3, 1, 1)))
 	for s, width := range []int{16, 32, 64} {
 		for l := range blocks {
+			if p.failed() {
+				return nil, p.err
+			}
 			pre := fmt.Sprintf("layer%d.%d.", s+1, l)
 			stride := 1
 			if l == 0 && s > 0 {

@@ -2,8 +2,10 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/odin-ood/odin/checkpoint"
@@ -33,12 +35,23 @@ func (p *params) hasPrefix(prefix string) bool {
 	return false
 }
 
-// count returns how many consecutive indices i = 0, 1, … have some tensor under
-// fmt.Sprintf(format, i), so that a missing tensor inside a layer is reported as missing rather
-// than shortening the network.
-func (p *params) count(format string) int {
+// count returns how many consecutive indices i = 0, 1, … have some tensor named prefix+"i."+…,
+// so that a missing tensor inside a layer is reported as missing rather than shortening the
+// network. It reads every name once: the count can be no more than the tensors there are.
+func (p *params) count(prefix string) int {
+	seen := map[int]bool{}
+	for name := range p.m {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		num, _, ok := strings.Cut(rest, ".")
+		if i, err := strconv.Atoi(num); ok && err == nil && i >= 0 && strconv.Itoa(i) == num {
+			seen[i] = true
+		}
+	}
 	n := 0
-	for p.hasPrefix(fmt.Sprintf(format, n)) {
+	for seen[n] {
 		n++
 	}
 	return n
@@ -51,24 +64,32 @@ func (p *params) shape(name string) []int {
 	return nil
 }
 
-// get returns the tensor's data, recording an error if it is missing or its shape differs.
+// get returns the tensor's data. If it is missing or its shape differs it records the error
+// and returns nil: building stops at the first bad tensor (see failed), so nothing is ever
+// allocated for a tensor the checkpoint does not hold.
 func (p *params) get(name string, shape ...int) []float32 {
+	if p.err != nil {
+		return nil
+	}
 	t, ok := p.m[name]
 	if !ok {
 		p.setErr("missing tensor %s", name)
-		return make([]float32, prod(shape))
+		return nil
 	}
 	p.used[name] = true
 	if !slices.Equal(t.Shape, shape) {
 		p.setErr("tensor %s has shape %v, want %v", name, t.Shape, shape)
-		return make([]float32, prod(shape))
+		return nil
 	}
-	if len(t.Data) != prod(shape) {
+	if n, ok := prod(shape); !ok || len(t.Data) != n {
 		p.setErr("tensor %s has %d values for shape %v", name, len(t.Data), shape)
-		return make([]float32, prod(shape))
+		return nil
 	}
 	return t.Data
 }
+
+// failed reports whether a tensor was missing or mis-shaped, after which building stops.
+func (p *params) failed() bool { return p.err != nil }
 
 func (p *params) setErr(format string, a ...any) {
 	if p.err == nil {
@@ -97,10 +118,14 @@ func (p *params) leftover() error {
 	return fmt.Errorf("unexpected tensor %s%s", strings.Join(extra, ", "), more)
 }
 
-func prod(s []int) int {
-	n := 1
+// prod is the product of s; ok is false if a factor is negative or the product overflows.
+func prod(s []int) (n int, ok bool) {
+	n = 1
 	for _, v := range s {
+		if v < 0 || (v > 0 && n > math.MaxInt/v) {
+			return 0, false
+		}
 		n *= v
 	}
-	return n
+	return n, true
 }

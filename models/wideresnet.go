@@ -15,13 +15,8 @@ type WideResNetConfig struct {
 	Depth, Widen, Classes int
 }
 
-// WideResNet28x10 is the seed's WRN-28-10.
-func WideResNet28x10(classes int) WideResNetConfig {
-	return WideResNetConfig{Depth: 28, Widen: 10, Classes: classes}
-}
-
 func wideResNetFrom(p *params) (WideResNetConfig, error) {
-	n := p.count("block1.layer.%d.")
+	n := p.count("block1.layer.")
 	w, fc := p.shape("block1.layer.0.conv1.weight"), p.shape("fc.weight")
 	if n == 0 || len(w) != 4 || len(fc) != 2 || w[0]%16 != 0 {
 		return WideResNetConfig{}, fmt.Errorf("not a Wide ResNet: block1.layer.0.conv1 or fc missing")
@@ -40,6 +35,9 @@ func (c WideResNetConfig) build(p *params) (*nn.Graph, error) {
 	x := p.conv(b, "conv1", b.Input(), 16, 3, 1, 1)
 	for g, width := range []int{16 * c.Widen, 32 * c.Widen, 64 * c.Widen} {
 		for l := range blocks {
+			if p.failed() {
+				return nil, p.err
+			}
 			pre := fmt.Sprintf("block%d.layer.%d.", g+1, l)
 			stride := 1
 			if l == 0 && g > 0 {

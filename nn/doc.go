@@ -35,6 +35,23 @@
 // gradient with the flipped kernel, and runs on the same paths; the others use a transposed
 // product and col2im.
 //
+// # Imported operators
+//
+// The layers of imported classifiers (ONNX) are Builder methods too. Convolutions take groups,
+// dilation, separate strides and asymmetric padding (Conv's optional fields; conv_general.go):
+// without those they keep the paths above; a depthwise one (a group per input channel) runs a
+// direct loop over a zero-padded copy of each plane, whole rows of taps at a time in AVX2
+// (stride 1 on the padded width, stride 2 split into even and odd columns), and its stride-1
+// input gradient is the same loop on the padded gradient with the flipped kernel; other groups
+// are one im2col product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
+// HardSwish, Tanh, Erf, GELU, Sqrt, Pow; Add, Sub, Mul and Div broadcast over C, H and W, with
+// Const operands that take no gradient. MaxPool and AvgPool2d follow PyTorch's windows (padding,
+// ceil mode, count_include_pad); MeanC and LayerNormC reduce over channels at each pixel;
+// Slice, Split, PermuteChannels (ChannelShuffle), Pad and Flatten move values. A ReLU or Clip
+// whose input is a convolution's or a residual sum's output that nothing else reads runs inside
+// that step (fuse.go), so that value and its gradient are never stored. Each of these layers
+// computes an image from that image alone, so the determinism below holds for them too.
+//
 // # Executing
 //
 // An Exec runs one Graph on micro-batches of up to Cap images: Forward, then Logits or Tap to
@@ -42,13 +59,23 @@
 // the (normalised) input images. Images enter and leave in PyTorch's layout (one C×H×W image after
 // another). Inside, every value of a micro-batch is stored channel-major with the images side by
 // side: element (c, image b, pixel p) of a value with plane size hw sits at c·ld + b·hw + p with
-// ld = Cap·hw + 16, so that a channel of the whole micro-batch is one contiguous row and a 1×1
-// convolution is one product. The 16 floats of padding (one cache line) keep rows a power of two
-// apart from falling into the same cache sets. An Exec owns all its buffers, allocated once (on
-// Linux, advised into transparent huge pages): repeated runs allocate nothing.
+// ld = B·hw + 16 (B the micro-batch the buffers are sized for), so that a channel of the whole
+// micro-batch is one contiguous row and a 1×1 convolution is one product. The 16 floats of
+// padding (one cache line) keep rows a power of two apart from falling into the same cache sets.
+// An Exec owns all its buffers (on Linux, advised into transparent huge pages): once they have
+// grown to the micro-batches it runs, repeated runs allocate nothing.
 //
 // Pool runs a Graph over many images with a fixed number of workers, each with its own Exec,
 // taking micro-batches in order; Run stops at the first error or when its context is cancelled.
+//
+// # Limits and memory
+//
+// An Exec's buffers are sized by the largest micro-batch it has run, not by its Cap, and grow
+// (at least doubling, up to Cap) when a larger one comes: five images cost five images' memory
+// whatever the batch size. Pool.Run starts only as many workers as there are micro-batches. A
+// Pool refuses more than MaxWorkers (256) workers or micro-batches over MaxBatch (1024) images
+// with an error wrapping ErrLimit; CheckBatch and CheckWorkers make the same checks for callers
+// that size their own buffers by them.
 //
 // # Determinism
 //

@@ -23,11 +23,13 @@ const rowPad = 16
 func (x *execCtx) ld(hw int) int { return x.cap*hw + rowPad }
 
 // Exec runs a Graph forward and backward on micro-batches of up to Cap images. It owns every
-// buffer it needs, allocated once, so repeated runs allocate nothing. An Exec is not safe for
-// concurrent use; give each goroutine its own (see Pool).
+// buffer it needs, sized by the largest micro-batch it has run so far rather than by Cap, so that
+// a few images cost memory for a few images whatever the batch size; once grown, repeated runs
+// allocate nothing. An Exec is not safe for concurrent use; give each goroutine its own (see Pool).
 type Exec struct {
 	g      *Graph
-	x      execCtx
+	limit  int         // Cap
+	x      execCtx     // x.cap is the micro-batch the buffers hold, 0 before the first run
 	vals   [][]float32 // per value, its slice of a root buffer (nil if not materialised)
 	grads  [][]float32
 	groots [][]float32
@@ -37,13 +39,30 @@ type Exec struct {
 	gins   [][]float32
 }
 
-// NewExec returns an executor for micro-batches of up to batch images.
+// NewExec returns an executor for micro-batches of up to batch images (1 if batch < 1, MaxBatch
+// if it is larger). It allocates its buffers on the first Forward.
 func (g *Graph) NewExec(batch int) *Exec {
-	if batch < 1 {
-		batch = 1
+	batch = min(max(batch, 1), MaxBatch)
+	return &Exec{g: g, limit: batch, x: execCtx{ws: gemm.NewWorkspace()},
+		ins: make([][]float32, 0, 8), gins: make([][]float32, 0, 8)}
+}
+
+// reserve makes the buffers hold micro-batches of n images, growing them (at least doubling,
+// up to Cap) if they hold fewer. Values are laid out by capacity, so growing lays out anew.
+func (e *Exec) reserve(n int) {
+	if n <= e.x.cap {
+		return
 	}
-	p := g.plan
-	e := &Exec{g: g, x: execCtx{cap: batch, ws: gemm.NewWorkspace()}}
+	e.x.cap = max(n, min(e.limit, 2*e.x.cap))
+	e.layOut()
+	e.sizeScratch()
+}
+
+// layOut allocates the values and their gradients for micro-batches of x.cap images in one arena:
+// each root value's buffer, its gradient's, and the slices of them its members use.
+func (e *Exec) layOut() {
+	g, p := e.g, e.g.plan
+	e.groots, e.gclear = nil, nil
 	nv := len(g.nodes)
 	e.vals = make([][]float32, nv)
 	e.grads = make([][]float32, nv)
@@ -80,10 +99,23 @@ func (g *Graph) NewExec(batch int) *Exec {
 		e.vals[v] = roots[r][off : off+s.C*ld]
 		e.grads[v] = e.grads[r][off : off+s.C*ld]
 	}
+}
+
+// sizeScratch allocates the scratch the layers borrow, as large as the largest needs at x.cap.
+func (e *Exec) sizeScratch() {
+	p, batch := e.g.plan, e.x.cap
 	var col, tmp, pad, tile int
 	for _, st := range p.steps {
 		if a, ok := st.op.(*avgPool); ok {
 			tmp = max(tmp, a.scratch(batch))
+		}
+		if s, ok := st.op.(borrower); ok {
+			a, b := s.workspace(batch)
+			col, tmp = max(col, a), max(tmp, b)
+		}
+		if s, ok := st.op.(padBorrower); ok {
+			a, b := s.padScratch(batch)
+			pad, tile = max(pad, a), max(tile, b)
 		}
 		if c, ok := st.op.(*conv); ok {
 			a, b := c.scratch(batch)
@@ -96,13 +128,10 @@ func (g *Graph) NewExec(batch int) *Exec {
 	e.x.tmp = make([]float32, tmp)
 	e.x.pad = make([]float32, pad)
 	e.x.tile = make([]float32, tile)
-	e.ins = make([][]float32, 0, 8)
-	e.gins = make([][]float32, 0, 8)
-	return e
 }
 
 // Cap is the largest micro-batch this Exec takes.
-func (e *Exec) Cap() int { return e.x.cap }
+func (e *Exec) Cap() int { return e.limit }
 
 // Graph is the network this Exec runs.
 func (e *Exec) Graph() *Graph { return e.g }
@@ -111,12 +140,13 @@ func (e *Exec) Graph() *Graph { return e.g }
 // layout, already normalised).
 func (e *Exec) Forward(x []float32, n int) error {
 	in := e.g.nodes[0].shape
-	if n < 1 || n > e.x.cap {
-		return fmt.Errorf("nn: batch of %d images, executor takes 1 to %d", n, e.x.cap)
+	if n < 1 || n > e.limit {
+		return fmt.Errorf("nn: batch of %d images, executor takes 1 to %d", n, e.limit)
 	}
 	if len(x) < n*in.Size() {
 		return fmt.Errorf("nn: %d input values for %d images of %v", len(x), n, in)
 	}
+	e.reserve(n)
 	e.n = n
 	scatter(e.vals[0], x, n, in, e.x.ld(in.H*in.W))
 	for _, st := range e.g.plan.steps {

@@ -36,9 +36,6 @@ type Graph struct {
 // Input is the shape of one input image.
 func (g *Graph) Input() Shape { return g.nodes[0].shape }
 
-// Output is the shape of the graph's output (the logits: K×1×1).
-func (g *Graph) Output() Shape { return g.nodes[g.output].shape }
-
 // Classes is the number of logits.
 func (g *Graph) Classes() int { return g.nodes[g.output].shape.C }
 

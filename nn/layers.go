@@ -7,10 +7,21 @@ import "math"
 type Conv struct {
 	Out, KH, KW, Stride, Pad int
 	Weight, Bias             []float32
+
+	// Optional generalisations (see conv_general.go); zero values keep the fields above
+	// meaning what they say. With Groups > 1, Weight is Out×(In/Groups)×KH×KW.
+	Groups     int
+	StrideW    int   // horizontal stride; 0 means Stride, which is then the vertical one
+	DilH, DilW int   // dilations; 0 means 1
+	Pads       []int // nil, or [top, left, bottom, right] replacing Pad
 }
 
 // Conv2d appends a convolution of x.
 func (b *Builder) Conv2d(name string, x Value, c Conv) Value {
+	c, general := c.normalize()
+	if general {
+		return b.convGeneral(name, x, c)
+	}
 	in := b.shape(x)
 	switch {
 	case c.Out <= 0 || c.KH <= 0 || c.KW <= 0 || c.Stride <= 0 || c.Pad < 0:
@@ -91,10 +102,11 @@ func (b *Builder) Linear(name string, x Value, out int, weight, bias []float32) 
 	return b.add(name, &linear{in: in, out: out, w: weight, b: bias}, Shape{out, 1, 1}, x)
 }
 
-// Add appends the elementwise sum of two values of one shape (a residual connection).
+// Add appends the elementwise sum of two values (a residual connection). Shapes that differ
+// broadcast: each of C, H, W equal or 1 on either side (see Mul).
 func (b *Builder) Add(x, y Value) Value {
 	if b.shape(x) != b.shape(y) {
-		return b.fail("add: shapes %v and %v differ", b.shape(x), b.shape(y))
+		return b.binary(bAdd, x, y)
 	}
 	s := b.shape(x)
 	return b.add("add", add{c: s.C, hw: s.H * s.W}, s, x, y)

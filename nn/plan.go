@@ -21,62 +21,97 @@ type step struct {
 	out int
 }
 
+// compile turns a graph into its execution plan: it fuses batch norms into what reads them,
+// pools transitions first, drops what nothing needs, nests concatenations in place and orders
+// the steps (see the package documentation).
 func compile(g *Graph) *plan {
-	nv := len(g.nodes)
-	ops := make([]op, nv)
-	inputs := make([][]int, nv)
-	shape := make([]Shape, nv)
-	for i, nd := range g.nodes {
-		ops[i] = nd.op
-		inputs[i] = append([]int(nil), nd.inputs...)
-		shape[i] = nd.shape
-	}
-	external := make([]bool, nv)
-	external[g.output] = true
-	for _, id := range g.taps {
-		external[id] = true
-	}
-	users := func() [][]int {
-		u := make([][]int, nv)
-		for i := range nv {
-			if ops[i] == nil && i != 0 {
-				continue
-			}
-			for _, v := range inputs[i] {
-				u[v] = append(u[v], i)
-			}
+	w := newRewrite(g)
+	w.fuseReLU()
+	w.fuseIntoConv()
+	poolFirst(w.ops, w.inputs, w.shape, w.users(), w.external)
+	live := w.live()
+	p := &plan{root: make([]int, len(w.ops)), chOff: make([]int, len(w.ops)), shape: w.shape}
+	for i := range p.root {
+		p.root[i] = -1
+		if live[i] {
+			p.root[i] = i
 		}
-		return u
 	}
+	w.placeConcats(p, live)
+	w.schedule(p, live)
+	ownGradients(p, w.external)
+	fuseActivations(p, w.external) // fuse.go
+	return p
+}
 
-	// Batch norm feeding only a ReLU: one elementwise pass.
-	u := users()
-	for i := range nv {
-		a, ok := ops[i].(*affine)
-		if !ok || external[i] || len(u[i]) != 1 {
+// rewrite is a graph's nodes while compile rewrites them: a nil op is a node fused away.
+type rewrite struct {
+	ops      []op
+	inputs   [][]int
+	shape    []Shape
+	external []bool // the output and the taps, which must stay as they are
+}
+
+func newRewrite(g *Graph) *rewrite {
+	nv := len(g.nodes)
+	w := &rewrite{ops: make([]op, nv), inputs: make([][]int, nv), shape: make([]Shape, nv), external: make([]bool, nv)}
+	for i, nd := range g.nodes {
+		w.ops[i] = nd.op
+		w.inputs[i] = append([]int(nil), nd.inputs...)
+		w.shape[i] = nd.shape
+	}
+	w.external[g.output] = true
+	for _, id := range g.taps {
+		w.external[id] = true
+	}
+	return w
+}
+
+// users lists, for each value, the nodes still present that read it.
+func (w *rewrite) users() [][]int {
+	u := make([][]int, len(w.ops))
+	for i := range w.ops {
+		if w.ops[i] == nil && i != 0 {
+			continue
+		}
+		for _, v := range w.inputs[i] {
+			u[v] = append(u[v], i)
+		}
+	}
+	return u
+}
+
+// fuseReLU makes a batch norm feeding only a ReLU one elementwise pass.
+func (w *rewrite) fuseReLU() {
+	u := w.users()
+	for i := range w.ops {
+		a, ok := w.ops[i].(*affine)
+		if !ok || w.external[i] || len(u[i]) != 1 {
 			continue
 		}
 		r := u[i][0]
-		if _, ok := ops[r].(relu); !ok {
+		if _, ok := w.ops[r].(relu); !ok {
 			continue
 		}
 		fused := *a
 		fused.relu = true
-		ops[r], inputs[r] = &fused, inputs[i]
-		ops[i] = nil
+		w.ops[r], w.inputs[r] = &fused, w.inputs[i]
+		w.ops[i] = nil
 	}
+}
 
-	// Batch norm (+ReLU) feeding only convolutions: applied inside each convolution as it
-	// reads its input, so the normalised value is never stored.
-	u = users()
-	for i := range nv {
-		a, ok := ops[i].(*affine)
-		if !ok || external[i] || len(u[i]) == 0 {
+// fuseIntoConv applies a batch norm (+ReLU) feeding only convolutions inside each convolution
+// as it reads its input, so the normalised value is never stored.
+func (w *rewrite) fuseIntoConv() {
+	u := w.users()
+	for i := range w.ops {
+		a, ok := w.ops[i].(*affine)
+		if !ok || w.external[i] || len(u[i]) == 0 {
 			continue
 		}
 		all := true
 		for _, c := range u[i] {
-			if _, ok := ops[c].(*conv); !ok {
+			if _, ok := w.ops[c].(*conv); !ok {
 				all = false
 			}
 		}
@@ -84,70 +119,68 @@ func compile(g *Graph) *plan {
 			continue
 		}
 		for _, c := range u[i] {
-			fused := *ops[c].(*conv)
+			fused := *w.ops[c].(*conv)
 			fused.pre = a
-			ops[c], inputs[c] = &fused, inputs[i]
+			w.ops[c], w.inputs[c] = &fused, w.inputs[i]
 		}
-		ops[i] = nil
+		w.ops[i] = nil
 	}
+}
 
-	poolFirst(ops, inputs, shape, users(), external)
-
-	// Keep only what the output and taps depend on.
-	live := make([]bool, nv)
+// live marks what the output and taps depend on; the rest is dropped.
+func (w *rewrite) live() []bool {
+	live := make([]bool, len(w.ops))
 	live[0] = true
-	for i := nv - 1; i >= 0; i-- {
-		if external[i] {
+	for i := len(w.ops) - 1; i >= 0; i-- {
+		if w.external[i] {
 			live[i] = true
 		}
 		if live[i] {
-			for _, v := range inputs[i] {
+			for _, v := range w.inputs[i] {
 				live[v] = true
 			}
 		}
 	}
+	return live
+}
 
-	p := &plan{root: make([]int, nv), chOff: make([]int, nv), shape: shape}
-	for i := range nv {
-		p.root[i] = -1
-		if live[i] {
-			p.root[i] = i
-		}
-	}
-	// Concatenations, last first, so that a chain of them (a dense block) nests in one buffer:
-	// when a concatenation is placed, the one containing it already has its final place.
-	placed := make([]bool, nv)
-	for i := nv - 1; i > 0; i-- {
-		k, ok := ops[i].(concat)
+// placeConcats lays the inputs of concatenations out inside the concatenation's buffer, last
+// first, so that a chain of them (a dense block) nests in one buffer: when a concatenation is
+// placed, the one containing it already has its final place.
+func (w *rewrite) placeConcats(p *plan, live []bool) {
+	placed := make([]bool, len(w.ops))
+	for i := len(w.ops) - 1; i > 0; i-- {
+		k, ok := w.ops[i].(concat)
 		if !ok || !live[i] {
 			continue
 		}
-		k.aliased = make([]bool, len(inputs[i]))
+		k.aliased = make([]bool, len(w.inputs[i]))
 		off := 0
-		for j, v := range inputs[i] {
-			if v != 0 && !placed[v] && !external[v] {
+		for j, v := range w.inputs[i] {
+			if v != 0 && !placed[v] && !w.external[v] {
 				placed[v] = true
 				k.aliased[j] = true
 				p.root[v], p.chOff[v] = p.root[i], p.chOff[i]+off
 			}
 			off += k.channels[j]
 		}
-		ops[i] = k
+		w.ops[i] = k
 	}
+}
 
-	for i := 1; i < nv; i++ {
+// schedule makes the live nodes the plan's steps, in order, preparing each convolution.
+func (w *rewrite) schedule(p *plan, live []bool) {
+	for i := 1; i < len(w.ops); i++ {
 		if !live[i] {
 			continue
 		}
-		if c, ok := ops[i].(*conv); ok {
+		if c, ok := w.ops[i].(*conv); ok {
 			fused := *c
 			fused.prepare()
-			ops[i] = &fused
+			w.ops[i] = &fused
 		}
-		p.steps = append(p.steps, step{op: ops[i], in: inputs[i], out: i})
+		p.steps = append(p.steps, step{op: w.ops[i], in: w.inputs[i], out: i})
 	}
-	ownGradients(p, external)
-	return p
 }
 
 // ownGradients lets a convolution whose input, normalised as it is read, has no other consumer

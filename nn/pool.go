@@ -19,7 +19,8 @@ type Pool struct {
 }
 
 // NewPool makes a pool of workers (GOMAXPROCS when workers < 1) running micro-batches of batch
-// images.
+// images (1 when batch < 1). Run refuses more than MaxWorkers workers or MaxBatch images; nothing
+// is allocated here.
 func NewPool(g *Graph, workers, batch int) *Pool {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
@@ -27,7 +28,7 @@ func NewPool(g *Graph, workers, batch int) *Pool {
 	if batch < 1 {
 		batch = 1
 	}
-	return &Pool{g: g, batch: batch, workers: workers, execs: make([]*Exec, workers)}
+	return &Pool{g: g, batch: batch, workers: workers}
 }
 
 // Workers is the number of workers.
@@ -38,8 +39,19 @@ func (p *Pool) Batch() int { return p.batch }
 
 // Run calls fn for each micro-batch [lo, hi) of n images, on the workers in parallel. Each call
 // gets its worker's Exec and the worker's index. It stops at the first error or when ctx is
-// cancelled, and returns that error; micro-batches already finished stay finished.
+// cancelled, and returns that error; micro-batches already finished stay finished. Only as many
+// workers start as there are micro-batches, and their Execs hold only the images they are given;
+// a worker keeps its Exec from one Run to the next.
 func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi int) error) error {
+	if err := CheckWorkers(p.workers); err != nil {
+		return err
+	}
+	if err := CheckBatch(p.batch); err != nil {
+		return err
+	}
+	if p.execs == nil {
+		p.execs = make([]*Exec, p.workers)
+	}
 	var next atomic.Int64
 	var once sync.Once
 	var first error
@@ -48,7 +60,7 @@ func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi i
 	fail := func(err error) {
 		once.Do(func() { first = err; close(stop) })
 	}
-	for w := range p.workers {
+	for w := range min(p.workers, (max(n, 0)+p.batch-1)/p.batch) {
 		if p.execs[w] == nil {
 			p.execs[w] = p.g.NewExec(p.batch)
 		}

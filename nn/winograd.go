@@ -41,32 +41,33 @@ func newWinograd(cin, cout, h, w int, k []float32, budget int) *winograd {
 	wg.ps = (wg.th + 1) * wg.tw
 	g := [6][3]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
 		{1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}
-	u := make([]float32, 36*cout*cin)
-	for co := range cout {
-		for ci := range cin {
-			kk := k[(co*cin+ci)*9 : (co*cin+ci+1)*9]
-			// gk = G·k, then U = gk·Gᵀ, in float64 so each element rounds once.
-			var gk [6][3]float64
-			for a := range 6 {
-				for j := range 3 {
-					for i := range 3 {
-						gk[a][j] += g[a][i] * float64(kk[i*3+j])
-					}
+	// One transform-domain element at a time, so that loading a wide network (WRN-28-10's 640
+	// channels) leaves cout×cin floats of garbage per convolution instead of 36 times that,
+	// which kept its peak memory far above its live weights. gk = G·k in float64, then
+	// U_ab = Σ_j gk[a][j]·G[b][j], so every element rounds once, as before.
+	gk := make([]float64, 3*cout*cin)
+	u := make([]float32, cout*cin)
+	for a := range 6 {
+		for p := range cout * cin {
+			kk := k[p*9 : p*9+9]
+			for j := range 3 {
+				var s float64
+				for i := range 3 {
+					s += g[a][i] * float64(kk[i*3+j])
 				}
-			}
-			for a := range 6 {
-				for b := range 6 {
-					var s float64
-					for j := range 3 {
-						s += gk[a][j] * g[b][j]
-					}
-					u[((6*a+b)*cout+co)*cin+ci] = float32(s)
-				}
+				gk[3*p+j] = s
 			}
 		}
-	}
-	for xi := range 36 {
-		wg.u[xi] = gemm.Pack(cout, cin, u[xi*cout*cin:], cin)
+		for b := range 6 {
+			for p := range cout * cin {
+				var s float64
+				for j := range 3 {
+					s += gk[3*p+j] * g[b][j]
+				}
+				u[p] = float32(s)
+			}
+			wg.u[6*a+b] = gemm.Pack(cout, cin, u, cin)
+		}
 	}
 	// Chunks of whole tile rows, as many as the budget allows but a multiple of 16 tiles (the
 	// product's panel width) and at least 64 tiles, so that the products are not too thin.

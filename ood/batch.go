@@ -15,7 +15,7 @@ type Batch struct {
 	Model *models.Model
 	Exec  *nn.Exec
 	N     int
-	// Input holds the N normalised images, 3×32×32 each, one after another.
+	// Input holds the N normalised images, each of the graph's input shape, one after another.
 	Input []float32
 	// Logits holds N×K logits of the unperturbed images.
 	Logits []float32
@@ -54,9 +54,10 @@ func NewBatch(m *models.Model, e *nn.Exec) *Batch {
 	return &Batch{Model: m, Exec: e}
 }
 
-// Load normalises n images (3×32×32 in [0,1], one after another) and runs the shared forward pass.
+// Load normalises n images (each of the graph's input shape, in [0,1], one after another) and
+// runs the shared forward pass.
 func (b *Batch) Load(images []float32, n int) error {
-	size := n * 3 * 32 * 32
+	size := n * b.Model.Graph.Input().Size()
 	if len(images) < size {
 		return fmt.Errorf("ood: %d values for %d images", len(images), n)
 	}
@@ -67,7 +68,10 @@ func (b *Batch) Load(images []float32, n int) error {
 
 // LoadNormalized takes n images that are already normalised.
 func (b *Batch) LoadNormalized(x []float32, n int) error {
-	b.Input = grow(b.Input, n*3*32*32)
+	if n < 1 || len(x) < n*b.Model.Graph.Input().Size() {
+		return fmt.Errorf("ood: %d values for %d normalised images", len(x), n)
+	}
+	b.Input = grow(b.Input, n*b.Model.Graph.Input().Size())
 	copy(b.Input, x)
 	return b.forwardInput(n)
 }
@@ -113,7 +117,7 @@ func (b *Batch) ForwardPerturbed(x []float32) ([]float32, error) {
 	return b.logits2, nil
 }
 
-// inputGradient returns the gradient with respect to the input (N×3×32×32) of the clean forward
+// inputGradient returns the gradient with respect to the input (N images) of the clean forward
 // pass, started from the upstream gradient that seed returns at a tap ("" for the logits). key
 // identifies the requester (a detector), and the result is valid until the next micro-batch.
 //

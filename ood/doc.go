@@ -38,6 +38,13 @@
 // Each detector's doc comment gives its formula. Params exposes the hyperparameters by name for
 // searches; Parse sets them from "method.param" keys.
 //
+// # Parameters
+//
+// CheckODIN is the one validation of ODIN's temperature and magnitude (finite, T from
+// MinTemperature to MaxTemperature, ε from 0 to MaxMagnitude), shared by the commands, threshold
+// files and services; ODIN.Score applies it, and Parse applies CheckParams (every parameter finite,
+// and each detector's Validate) to every detector it makes. Its errors wrap ErrParam.
+//
 // # Fitting
 //
 // Fitted detectors (mahalanobis, mahalanobis_pre, knn, react, vim) need statistics of
@@ -55,7 +62,8 @@
 // Parse turns a --method list such as "msp,odin,knn" into detectors in that order, applying
 // parameters and loading statistics only when a listed method needs them. Unknown names,
 // duplicates, unknown parameters, missing statistics and statistics of another network are
-// one-line errors that list the valid choices or say which command makes what is missing.
+// one-line errors that list the valid choices; the last two wrap ErrNoStats and ErrOtherNetwork,
+// to which the command line adds which command makes what is missing.
 //
 // # Adding a detector
 //

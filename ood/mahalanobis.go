@@ -220,8 +220,8 @@ func (d *Mahalanobis) Score(_ context.Context, b *Batch, dst []float64) error {
 	if err != nil {
 		return err
 	}
-	x := b.scratchInput(b.N * 3 * 32 * 32)
-	Perturb(x, b.Input, gin, d.Magnitude, b.Model.Std, b.N)
+	x := b.scratchInput(b.N * b.Model.Graph.Input().Size())
+	PerturbImages(x, b.Input, gin, d.Magnitude, b.Model.Std, b.N, b.Model.Graph.Input())
 	if _, err := b.ForwardPerturbed(x); err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package ood
 import (
 	"context"
 	"fmt"
+
+	"github.com/odin-ood/odin/nn"
 )
 
 // ODIN is the detector of Liang, Li & Srikant, "Enhancing the Reliability of Out-of-distribution
@@ -28,11 +30,8 @@ func (d *ODIN) Params() []Param {
 }
 
 func (d *ODIN) Score(_ context.Context, b *Batch, dst []float64) error {
-	if d.Temperature <= 0 {
-		return fmt.Errorf("odin: temperature must be positive, got %g", d.Temperature)
-	}
-	if d.Magnitude < 0 {
-		return fmt.Errorf("odin: magnitude must not be negative, got %g", d.Magnitude)
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("odin: %w", err)
 	}
 	// The seed may run on a later micro-batch (see inputGradient): it reads the settings then.
 	grad, err := b.inputGradient(d, func() (string, []float32, error) { return "", odinSeed(b, d.Temperature), nil })
@@ -59,7 +58,7 @@ func odinSeed(b *Batch, T float64) []float32 {
 	return b.pert[:b.N*k]
 }
 
-// InputGradient returns ∇ₓ CE(f(x)/T, argmax f(x)) for the batch's images (N×3×32×32), valid
+// InputGradient returns ∇ₓ CE(f(x)/T, argmax f(x)) for the batch's images (N of the graph's input shape), valid
 // until the next call on this Batch. The gradient of the loss with respect to the logits is
 // (softmax(f/T) − onehot(ŷ))/T; the engine carries it back to the input.
 func InputGradient(b *Batch, T float64) ([]float32, error) {
@@ -87,13 +86,21 @@ func softmaxT(dst, f []float32, T float64) {
 	}
 }
 
-// Perturb writes x̃ = x − ε·sign(g)/σ_c into dst for n images, with sign(0) = +1.
+// Perturb writes x̃ = x − ε·sign(g)/σ_c into dst for n images of three channels, with
+// sign(0) = +1. x holds exactly the n images: their plane size is len(x)/(3n).
 func Perturb(dst, x, grad []float32, eps float64, std [3]float32, n int) {
-	const plane = 32 * 32
+	PerturbImages(dst, x, grad, eps, std, n, nn.Shape{C: 3, H: 1, W: len(x) / (3 * n)})
+}
+
+// PerturbImages is Perturb for n images of shape in (at most three channels). ε is divided by
+// the standard deviation σ_c of each channel's normalisation, as the seed does: the step is ε
+// in the units of the [0, 1] pixels, whatever normalisation the network uses.
+func PerturbImages(dst, x, grad []float32, eps float64, std [3]float32, n int, in nn.Shape) {
+	plane := in.H * in.W
 	for b := range n {
-		for c := range 3 {
+		for c := range min(in.C, 3) {
 			step := float32(eps / float64(std[c]))
-			off := (b*3 + c) * plane
+			off := (b*in.C + c) * plane
 			for i := off; i < off+plane; i++ {
 				if grad[i] >= 0 {
 					dst[i] = x[i] - step
@@ -107,9 +114,8 @@ func Perturb(dst, x, grad []float32, eps float64, std [3]float32, n int) {
 
 // ScorePerturbed perturbs the batch's input along grad by ε and writes max softmax(f(x̃)/T).
 func ScorePerturbed(b *Batch, grad []float32, T, eps float64, dst []float64) error {
-	size := b.N * 3 * 32 * 32
-	x := b.scratchInput(size)
-	Perturb(x, b.Input, grad, eps, b.Model.Std, b.N)
+	x := b.scratchInput(b.N * b.Model.Graph.Input().Size())
+	PerturbImages(x, b.Input, grad, eps, b.Model.Std, b.N, b.Model.Graph.Input())
 	logits, err := b.ForwardPerturbed(x)
 	if err != nil {
 		return err

@@ -40,6 +40,9 @@ func Parse(methods string, opt Options) ([]Detector, error) {
 		if err := setParams(d, opt.Params); err != nil {
 			return nil, err
 		}
+		if err := CheckParams(d); err != nil {
+			return nil, err
+		}
 		if f, ok := d.(Fitted); ok {
 			fitted = append(fitted, f)
 		}
@@ -49,8 +52,8 @@ func Parse(methods string, opt Options) ([]Detector, error) {
 		return dets, nil
 	}
 	if opt.Stats == nil {
-		return nil, fmt.Errorf("%s needs statistics of training images and none were given: make them with `odin fit --method %s` (methods needing none: %s)",
-			fitted[0].Name(), fitted[0].Name(), joinNames(unfittedNames()))
+		return nil, errorOf(ErrNoStats, "%s needs statistics of training images and none were given (methods needing none: %s)",
+			fitted[0].Name(), joinNames(unfittedNames()))
 	}
 	s, err := opt.Stats()
 	if err != nil {
@@ -65,8 +68,8 @@ func Parse(methods string, opt Options) ([]Detector, error) {
 		if err := f.Use(s); err != nil {
 			var miss *MissingError
 			if errors.As(err, &miss) {
-				return nil, fmt.Errorf("%s: stats %s hold no %s statistics (they have: %s): add them with `odin fit --nn %s --method %s`",
-					f.Name(), s.name(), f.Name(), joinNames(nonEmpty(s.Methods)), s.NN, f.Name())
+				return nil, errorOf(ErrNoStats, "%s: stats %s hold no %s statistics (they have: %s)",
+					f.Name(), s.name(), f.Name(), joinNames(nonEmpty(s.Methods)))
 			}
 			return nil, fmt.Errorf("%s: %w", f.Name(), err)
 		}

@@ -40,7 +40,7 @@ func TestParseErrors(t *testing.T) {
 		{"odin,msp,odin", Options{}, "method odin given twice"},
 		{"odin", Options{Params: map[string]float64{"odin.temprature": 1}}, `odin has no parameter "temprature" (it has: temperature, magnitude)`},
 		{"maxlogit", Options{Params: map[string]float64{"maxlogit.t": 1}}, `maxlogit has no parameter "t" (it has: none)`},
-		{"msp,knn", Options{}, "knn needs statistics of training images and none were given: make them with `odin fit --method knn` (methods needing none: energy, gradnorm, maxlogit, msp, odin)"},
+		{"msp,knn", Options{}, "knn needs statistics of training images and none were given (methods needing none: energy, gradnorm, maxlogit, msp, odin)"},
 		{"knn", Options{Stats: func() (*Stats, error) { return nil, errors.New("no file") }}, "no file"},
 	}
 	for _, c := range cases {
@@ -66,13 +66,13 @@ func TestParseStats(t *testing.T) {
 		t.Errorf("knn score %v, want negative: three training features normalise to the query, the fourth does not", got[0])
 	}
 	_, err = Parse("knn,vim", opt)
-	want := "vim: stats (unsaved) hold no vim statistics (they have: knn): add them with `odin fit --nn hand --method vim`"
-	if err == nil || err.Error() != want {
+	want := "vim: stats (unsaved) hold no vim statistics (they have: knn)"
+	if !errors.Is(err, ErrNoStats) || err.Error() != want {
 		t.Errorf("missing vim statistics: %v\nwant %s", err, want)
 	}
 	other := handModel(t, []float32{1, 0, 0, 1, 0, 0}, []float32{0, 0, 0}, 2, 3)
 	_, err = Parse("knn", Options{Model: other, Stats: opt.Stats})
-	if err == nil || !strings.Contains(err.Error(), "2 features, 2 classes); this network fixture-fc has 2 features and 3 classes") {
+	if !errors.Is(err, ErrOtherNetwork) || !strings.Contains(err.Error(), "2 features, 2 classes); this network fixture-fc has 2 features and 3 classes") {
 		t.Errorf("statistics of another network: %v", err)
 	}
 }
@@ -89,7 +89,7 @@ func TestNotFitted(t *testing.T) {
 	for _, name := range FittedNames() {
 		d, _ := New(name)
 		_, err := scoreHandErr(m, d, []float32{1, 2})
-		if err == nil || !strings.Contains(err.Error(), "no fitted statistics: run `odin fit --method "+name+"`") {
+		if !errors.Is(err, ErrNoStats) || !strings.Contains(err.Error(), name+": no fitted statistics") {
 			t.Errorf("%s without statistics: %v", name, err)
 		}
 	}

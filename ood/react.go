@@ -133,5 +133,5 @@ func (d *ReAct) Score(_ context.Context, b *Batch, dst []float64) error {
 
 // errNotFitted is the error of a Fitted detector scoring without statistics.
 func errNotFitted(method string) error {
-	return fmt.Errorf("%s: no fitted statistics: run `odin fit --method %s` and pass its file with --stats", method, method)
+	return errorOf(ErrNoStats, "%s: no fitted statistics", method)
 }

@@ -131,11 +131,11 @@ func Fingerprint(m *models.Model) string {
 func (s *Stats) Check(m *models.Model) error {
 	d, k := featureDim(m), m.Classes()
 	if s.Features != d || s.Classes != k {
-		return fmt.Errorf("stats %s were fitted on %s (%s, %d features, %d classes); this network %s has %d features and %d classes: fit statistics for it with `odin fit`",
+		return errorOf(ErrOtherNetwork, "stats %s were fitted on %s (%s, %d features, %d classes); this network %s has %d features and %d classes",
 			s.name(), s.NN, s.Network, s.Features, s.Classes, m.Name, d, k)
 	}
 	if fp := Fingerprint(m); fp != s.Fingerprint {
-		return fmt.Errorf("stats %s were fitted on %s (%s), whose final layer differs from this network's: fit statistics for it with `odin fit`",
+		return errorOf(ErrOtherNetwork, "stats %s were fitted on %s (%s), whose final layer differs from this network's",
 			s.name(), s.NN, s.Network)
 	}
 	return nil
@@ -318,7 +318,7 @@ func ReadStats(path string) (*Stats, error) {
 	}
 	s, err := parseStats(data)
 	if err != nil {
-		return nil, fmt.Errorf("stats %s: %v", path, err)
+		return nil, fmt.Errorf("stats %s: %w", path, err)
 	}
 	s.Path = path
 	return s, nil
@@ -329,7 +329,7 @@ func parseStats(data []byte) (*Stats, error) {
 		return nil, errors.New("not an odin statistics file (no ODINSTAT header)")
 	}
 	if v := binary.LittleEndian.Uint32(data[8:]); v != StatsVersion {
-		return nil, fmt.Errorf("format version %d, this odin reads version %d: refit with `odin fit`", v, StatsVersion)
+		return nil, errorOf(ErrStatsVersion, "format version %d, this odin reads version %d", v, StatsVersion)
 	}
 	hl := int64(binary.LittleEndian.Uint32(data[12:]))
 	if 16+hl > int64(len(data)) {

@@ -75,19 +75,29 @@ func Extract(ctx context.Context, m *models.Model, ds dataset.Dataset, count, wo
 		Features: make([]float32, count*d), Logits: make([]float32, count*k), Labels: make([]int, count),
 		Weight: w, Bias: bias}
 	pool := nn.NewPool(m.Graph, workers, batch)
+	if err := nn.CheckWorkers(pool.Workers()); err != nil {
+		return nil, err
+	}
+	if err := nn.CheckBatch(pool.Batch()); err != nil {
+		return nil, err
+	}
+	P := dataset.PixelsOf(ds)
+	if P != m.Graph.Input().Size() {
+		return nil, fmt.Errorf("%s: images of %d values, network %s takes %v", ds.Name(), P, m.Name, m.Graph.Input())
+	}
 	imgs := make([][]float32, pool.Workers())
 	norm := make([][]float32, pool.Workers())
 	var mu sync.Mutex
 	done := 0
 	err := pool.Run(ctx, count, func(e *nn.Exec, wk, lo, hi int) error {
 		n := hi - lo
-		if imgs[wk] == nil {
-			imgs[wk] = make([]float32, pool.Batch()*dataset.Pixels)
-			norm[wk] = make([]float32, pool.Batch()*dataset.Pixels)
+		if imgs[wk] == nil { // sized by the images in flight, not the batch size
+			imgs[wk] = make([]float32, min(pool.Batch(), count)*P)
+			norm[wk] = make([]float32, min(pool.Batch(), count)*P)
 		}
 		x := imgs[wk]
 		for i := range n {
-			label, err := ds.Image(lo+i, x[i*dataset.Pixels:(i+1)*dataset.Pixels])
+			label, err := ds.Image(lo+i, x[i*P:(i+1)*P])
 			if err != nil {
 				return err
 			}

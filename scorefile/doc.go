@@ -21,6 +21,15 @@
 // A file that does not end in "\n" has been cut short (its last row may be a truncated number),
 // so Read rejects it, while Append drops the partial line and continues after the last complete row.
 //
+// # Concurrent runs
+//
+// A Writer (Create or Append) holds an exclusive lock (flock) on its file until Close, so two
+// runs never write one file together: the second is refused at once, its file untouched, with an
+// error wrapping ErrBusy ("scores out.csv: in use by another run"). LockDir locks a whole score
+// folder the same way, and CreateExclusive writes a file such as run.json whole or not at all,
+// failing if it exists, so that of two runs starting together one records its identity and the
+// other is checked against it. Locks are advisory and only taken on Unix systems.
+//
 // Errors are one line naming the file and, for a bad row, its line number, e.g.
 //
 //	scores in.csv:17: malformed value "abc" in column odin

@@ -25,16 +25,21 @@ type Writer struct {
 }
 
 // Create creates (or truncates) the file at path and writes its header: "index" and then the
-// score columns.
+// score columns. The Writer holds an exclusive lock on the file until Close: if another Writer
+// holds it, the file is left as it is and the error wraps ErrBusy.
 func Create(path string, columns []string) (*Writer, error) {
 	if err := checkColumns(columns); err != nil {
 		return nil, fmt.Errorf("scores %s: %v", path, err)
 	}
-	f, err := os.Create(path)
+	f, err := openLocked(path)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return nil, err
 	}
 	w := newWriter(path, columns, f)
+	if err := truncate(f, path, 0); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if err := w.writeHeader(); err != nil {
 		f.Close()
 		return nil, err
@@ -45,14 +50,15 @@ func Create(path string, columns []string) (*Writer, error) {
 // Append opens the score file at path to add rows, for resuming an interrupted run; it creates the
 // file if it does not exist. The existing header must name exactly columns. A last line without
 // a newline, left by a crash in the middle of a write, is cut off; any other malformed line is an
-// error. Has reports which indices the file already holds.
+// error. Has reports which indices the file already holds. Like Create, the Writer holds an
+// exclusive lock on the file until Close, so two runs never append to one file together.
 func Append(path string, columns []string) (*Writer, error) {
 	if err := checkColumns(columns); err != nil {
 		return nil, fmt.Errorf("scores %s: %v", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := openLocked(path)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return nil, err
 	}
 	w, err := resume(path, columns, f)
 	if err != nil {
@@ -60,6 +66,19 @@ func Append(path string, columns []string) (*Writer, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// openLocked opens (creating) the file at path for reading and writing, locked, and unchanged.
+func openLocked(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+	}
+	if err := lock(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("scores %s: %w", path, err)
+	}
+	return f, nil
 }
 
 func resume(path string, columns []string, f *os.File) (*Writer, error) {

@@ -22,7 +22,7 @@ func cmdAccuracy(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	first := fs.Int("first", 0, "index of the first test image")
 	count := fs.Int("count", 0, "number of test images (default: all from --first on)")
 	inSet := fs.String("in_dataset", "", "test set (default: the network's, cifar10 or cifar100)")
-	if _, err := parseFlags(fs, args, stdout); err != nil {
+	if err := parseNoArgs(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := nf.check(); err != nil {
@@ -37,6 +37,9 @@ func cmdAccuracy(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *inSet == "" {
 		*inSet = known.InSet
+	}
+	if *inSet == "" {
+		return usageError("%s has %d classes and no known test set: pass --in_dataset", nf.nn, m.Classes())
 	}
 	ds, err := dataset.Open(*inSet, dataset.Options{Data: datadir.Data(nf.data)})
 	if err != nil {
@@ -53,7 +56,7 @@ func cmdAccuracy(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	logits := make([][]float32, nf.workers)
 	err = pool.Run(ctx, n, func(e *nn.Exec, w, a, b int) error {
 		if imgs[w] == nil {
-			imgs[w] = make([]float32, nf.batch*dataset.Pixels)
+			imgs[w] = make([]float32, min(nf.batch, n)*dataset.Pixels) // the images in flight
 		}
 		x := imgs[w]
 		labels := make([]int, 0, b-a)

@@ -29,7 +29,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n := fs.Int("n", 512, "images per measurement")
 	rounds := fs.Int("rounds", 3, "measurements of each kind, alternated; the median is printed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	if _, err := parseFlags(fs, args, stdout); err != nil {
+	if err := parseNoArgs(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := nf.check(); err != nil {
@@ -44,7 +44,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Random images in [0,1]: speed does not depend on content.
 	r := rand.New(rand.NewPCG(1, 1))
-	images := make([]float32, *n*3*32*32)
+	size := m.Graph.Input().Size()
+	images := make([]float32, *n*size)
 	for i := range images {
 		images[i] = r.Float32()
 	}
@@ -59,7 +60,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				batches[w] = ood.NewBatch(m, e)
 			}
 			b := batches[w]
-			if err := b.Load(images[lo*3072:hi*3072], hi-lo); err != nil {
+			if err := b.Load(images[lo*size:hi*size], hi-lo); err != nil {
 				return err
 			}
 			if !odin {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/decision"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/ood"
@@ -40,7 +41,7 @@ func TestCalibrateWritesThreshold(t *testing.T) {
 	if !strings.Contains(out, "accepts 36 of 40") {
 		t.Errorf("summary %q", out)
 	}
-	th, err := experiment.LoadThreshold(path)
+	th, err := decision.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +56,9 @@ func TestCalibrateWritesThreshold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	delta, accepted, _ := experiment.Calibrate(scores[0], 0.9)
-	digest, _ := experiment.CheckpointDigest(smallNetPath)
-	want := experiment.Threshold{Method: "odin", Temperature: T, Magnitude: eps, Delta: delta, TPR: 0.9, Accepted: accepted,
+	delta, accepted, _ := decision.Calibrate(scores[0], 0.9)
+	digest, _ := decision.Digest(smallNetPath)
+	want := decision.Threshold{Method: "odin", Temperature: T, Magnitude: eps, Delta: delta, TPR: 0.9, Accepted: accepted,
 		NN: smallNetPath, Network: m.Name, Checkpoint: digest, InDataset: "Uniform", First: 3, Count: 40}
 	if *th != want {
 		t.Errorf("threshold file\n%+v\nwant\n%+v", *th, want)
@@ -88,7 +89,7 @@ func TestCalibrateWritesThreshold(t *testing.T) {
 	}{
 		{[]string{"--magnitude", "0.5"}, "leave out --temperature and --magnitude"},
 		{[]string{"--method", "msp,energy"}, "--method must include odin"},
-		{[]string{"--nn", filepath.Join("..", "..", "models", "testdata", "resnet8.pt")}, "threshold was calibrated on checkpoint"},
+		{[]string{"--nn", filepath.Join("..", "..", "models", "testdata", "resnet8.pt")}, "threshold calibrated on another network: calibrated on checkpoint"},
 	} {
 		args := append([]string{"eval", "--nn", smallNetPath, "--in_dataset", "Uniform", "--out_dataset", "Gaussian",
 			"--count", "4", "--threshold", path, "--quiet"}, tc.args...)
@@ -112,7 +113,7 @@ func TestCalibrateBadInput(t *testing.T) {
 	}{
 		{nil, 2, "--out FILE is required"},
 		{[]string{"--out", out, "--tpr", "0"}, 2, "--tpr must be in (0, 1]"},
-		{[]string{"--out", out, "--magnitude", "-0.001"}, 2, "--magnitude must not be negative"},
+		{[]string{"--out", out, "--magnitude", "-0.001"}, 2, "--magnitude -0.001: parameter out of range: want a number from 0 to 1"},
 		{[]string{"--out", out, "--from-tune", bad, "--temperature", "10"}, 2, "drop --temperature"},
 		{[]string{"--out", out, "--from-tune", bad}, 1, "no temperature and magnitude"},
 		{[]string{"--out", out, "--in_dataset", "cifar10", "--data", dir}, 1, "cifar10: missing"},

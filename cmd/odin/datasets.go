@@ -180,7 +180,11 @@ func datasetsList(args []string, stdout io.Writer) error {
 					dir = filepath.Join(dir, layout)
 				}
 			}
-			line(name, fmt.Sprintf("%s: %s (built, %d images)", label, dir, countFiles(dir)))
+			if n, err := dataset.CheckBuilt(dir); err != nil { // a set that changed is not listed as smaller
+				line(name, fmt.Sprintf("%s: %v", label, err))
+			} else {
+				line(name, fmt.Sprintf("%s: %s (built, %d images)", label, dir, n))
+			}
 		}
 	}
 	return nil

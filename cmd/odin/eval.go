@@ -8,18 +8,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/odin-ood/odin/collection"
 	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/decision"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
-	"github.com/odin-ood/odin/internal/gemm"
 	"github.com/odin-ood/odin/internal/progress"
 	"github.com/odin-ood/odin/metrics"
-	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/ood"
 )
 
@@ -39,6 +37,9 @@ type evalFlags struct {
 	gpu                                  string
 	json, csv, quiet, fresh              bool
 	given                                map[string]bool // flags set explicitly
+	ci                                   ciFlags         // --ci, --resamples, --ci-seed (cmd/odin/report.go)
+	reportDir                            string          // --report
+	shard                                string          // odin eval --shard i/n
 }
 
 func (f *evalFlags) register(fs interface {
@@ -48,7 +49,7 @@ func (f *evalFlags) register(fs interface {
 	Uint64Var(*uint64, string, uint64, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&f.out, "out_dataset", "Imagenet", "OOD set: "+strings.Join(dataset.Names()[2:], ", ")+", or an image folder")
+	fs.StringVar(&f.out, "out_dataset", "Imagenet", "OOD set: "+strings.Join(dataset.OODNames(), ", ")+", or an image folder")
 	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
 	fs.Float64Var(&f.magnitude, "magnitude", 0.0014, "ODIN perturbation magnitude ε")
 	fs.Float64Var(&f.temperature, "temperature", 1000, "ODIN temperature T")
@@ -72,11 +73,10 @@ func (f *evalFlags) check() error {
 	if err := f.netFlags.check(); err != nil {
 		return err
 	}
+	if err := checkODINFlags(f.temperature, f.magnitude); err != nil {
+		return err
+	}
 	switch {
-	case f.magnitude < 0:
-		return usageError("--magnitude must not be negative, got %g", f.magnitude)
-	case !(f.temperature > 0):
-		return usageError("--temperature must be positive, got %g", f.temperature)
 	case f.first < 0:
 		return usageError("--first must not be negative, got %d", f.first)
 	case f.count < 0 || (f.count == 0 && f.given["count"]):
@@ -87,17 +87,10 @@ func (f *evalFlags) check() error {
 	return nil
 }
 
-// Display names of the seed's sets, as its table printed them.
-var displayNames = map[string]string{
-	"cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-	"Imagenet": "Tiny-ImageNet (crop)", "Imagenet_resize": "Tiny-ImageNet (resize)",
-	"LSUN": "LSUN (crop)", "LSUN_resize": "LSUN (resize)", "iSUN": "iSUN",
-	"Uniform": "Uniform", "Gaussian": "Gaussian",
-}
-
+// displayName is a set's name as the seed's table printed it (dataset.Descriptor.Display).
 func displayName(set string) string {
-	if d, ok := displayNames[set]; ok {
-		return d
+	if d, ok := dataset.Lookup(set); ok && d.Display != "" {
+		return d.Display
 	}
 	return set
 }
@@ -107,7 +100,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var f evalFlags
 	f.netFlags.register(fs, "densenet10", 8)
 	f.register(fs)
-	if _, err := parseFlags(fs, args, stdout); err != nil {
+	f.ci.register(fs, 0)
+	fs.StringVar(&f.reportDir, "report", "", "write a report (figures, index.html, report.md, report.json) of the run into this folder (see odin report)")
+	fs.StringVar(&f.shard, "shard", "", "score only shard `i/n`: of each set's images, those whose index k has k mod n = i (needs --scores; join the folders with odin merge)")
+	if err := parseNoArgs(fs, args, stdout); err != nil {
 		return err
 	}
 	f.given = map[string]bool{}
@@ -115,20 +111,23 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.check(); err != nil {
 		return err
 	}
+	if err := f.ci.check(); err != nil {
+		return err
+	}
 	if f.gpu != "" {
 		fmt.Fprintf(stderr, "note: --gpu %s ignored: odin runs on the CPU with %d workers\n", f.gpu, f.workers)
 	}
-	m, known, err := f.load()
+	net, err := f.network()
 	if err != nil {
 		return err
 	}
-	var th *experiment.Threshold
+	var th *decision.Threshold
 	if f.threshold != "" {
-		if th, err = f.useThreshold(); err != nil {
+		if th, err = f.useThreshold(net); err != nil {
 			return err
 		}
 	}
-	ev, err := f.setup(ctx, m, known, stderr)
+	ev, err := f.setup(ctx, net, stderr)
 	if err != nil {
 		return err
 	}
@@ -138,9 +137,13 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if errors.Is(err, context.Canceled) && f.scores != "" {
 			fmt.Fprintf(stderr, "scores so far kept in %s: run the same command again to resume\n", f.scores)
 		}
+		return adviseOtherRun(err, f.scores)
+	}
+	ci, err := f.intervals(ctx, args, net, ev, o, stderr)
+	if err != nil {
 		return err
 	}
-	if err := f.report(stdout, m, known, ev, o); err != nil {
+	if err := f.report(stdout, net, ev, o, ci); err != nil {
 		return err
 	}
 	if th != nil {
@@ -151,16 +154,12 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // useThreshold loads --threshold, checks that it was calibrated on this network and takes its T
 // and ε, refusing a --temperature or --magnitude that disagrees.
-func (f *evalFlags) useThreshold() (*experiment.Threshold, error) {
-	th, err := experiment.LoadThreshold(f.threshold)
+func (f *evalFlags) useThreshold(net *experiment.Network) (*decision.Threshold, error) {
+	th, err := decision.Load(f.threshold)
 	if err != nil {
 		return nil, err
 	}
-	digest, err := experiment.CheckpointDigest(f.path)
-	if err != nil {
-		return nil, err
-	}
-	if err := th.CheckNetwork(digest); err != nil {
+	if err := th.CheckNetwork(net.Digest()); err != nil {
 		return nil, fmt.Errorf("--threshold %s: %v", f.threshold, err)
 	}
 	if f.given["temperature"] && f.temperature != th.Temperature || f.given["magnitude"] && f.magnitude != th.Magnitude {
@@ -176,7 +175,7 @@ func (f *evalFlags) useThreshold() (*experiment.Threshold, error) {
 // reportDecisions prints what the threshold's rule (accept when the ODIN score ≥ δ) does on the
 // scored images: the fraction of in-distribution images it accepts and of OOD images it lets
 // through. With machine output (--json, --csv) it goes to stderr, so stdout stays one document.
-func reportDecisions(stdout, stderr io.Writer, th *experiment.Threshold, o *experiment.Outcome, machine bool) error {
+func reportDecisions(stdout, stderr io.Writer, th *decision.Threshold, o *experiment.Outcome, machine bool) error {
 	d := -1
 	for i, m := range o.Methods {
 		if m == "odin" {
@@ -186,30 +185,21 @@ func reportDecisions(stdout, stderr io.Writer, th *experiment.Threshold, o *expe
 	if d < 0 {
 		return nil
 	}
-	frac := func(scores []float64) float64 {
-		n := 0
-		for _, s := range scores {
-			if th.Decide(s) {
-				n++
-			}
-		}
-		return 100 * float64(n) / float64(len(scores))
-	}
 	w := stdout
 	if machine {
 		w = stderr
 	}
 	_, err := fmt.Fprintf(w, "\nThreshold δ = %.17g (T = %g, ε = %g, calibrated on %d images of %s to accept %g%%):\n"+
 		"accepts %.2f%% of the in-distribution images and %.2f%% of the OOD images\n",
-		th.Delta, th.Temperature, th.Magnitude, th.Count, th.InDataset, 100*th.TPR, frac(o.In[d]), frac(o.Out[d]))
+		th.Delta, th.Temperature, th.Magnitude, th.Count, th.InDataset, 100*th.TPR, 100*th.Accepts(o.In[d]), 100*th.Accepts(o.Out[d]))
 	return err
 }
 
-// setup opens the sets and prepares the evaluation.
-func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Known, stderr io.Writer) (*experiment.Eval, error) {
-	inName := f.in
-	if inName == "" {
-		inName = known.InSet
+// setup opens the sets and makes the evaluation (experiment.NewEval).
+func (f *evalFlags) setup(ctx context.Context, net *experiment.Network, stderr io.Writer) (*experiment.Eval, error) {
+	inName, err := f.inSet(f.in, net)
+	if err != nil {
+		return nil, err
 	}
 	if inName == f.out {
 		return nil, usageError("--out_dataset %s is the in-distribution set", f.out)
@@ -219,23 +209,8 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 	if err != nil {
 		return nil, err
 	}
-	opt := dataset.Options{Data: data, Cache: f.cache, Count: in.Len(), Seed: f.seed,
-		Construction: f.construction, Build: true, Workers: f.workers}
-	// progress.New gives no bar with --quiet, so whether the build started is kept apart.
-	var buildBar *progress.Bar
-	building := false
-	opt.Progress = func(done, total int) {
-		if !building {
-			building = true
-			fmt.Fprintf(stderr, "building %s (%s construction) into the cache\n", f.out, f.construction)
-			buildBar = progress.New(stderr, "build", total, f.quiet)
-		}
-		buildBar.Set(done)
-	}
-	out, err := dataset.OpenContext(ctx, f.out, opt)
-	if building {
-		buildBar.Finish()
-	}
+	out, err := openOOD(ctx, f.out, dataset.Options{Data: data, Cache: f.cache, Count: in.Len(), Seed: f.seed,
+		Construction: f.construction, Build: true, Workers: f.workers}, stderr, f.quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -247,66 +222,71 @@ func (f *evalFlags) setup(ctx context.Context, m *models.Model, known models.Kno
 	if err != nil {
 		return nil, err
 	}
-	dets, statsID, err := evalDetectors(f.method, f.stats, f.cache, f.nn, m, f.temperature, f.magnitude)
+	s := experiment.Setup{Net: net, Methods: f.method, Temperature: f.temperature, Magnitude: f.magnitude,
+		Stats: f.stats, In: inR, Out: outR, InSet: inName, OutSet: f.out, Construction: f.construction, Seed: f.seed,
+		Workers: f.workers, Batch: f.batch, ScoresDir: f.scores, Fresh: f.fresh}
+	if cache, err := datadir.Cache(f.cache); err == nil {
+		s.Cache = cache
+	}
+	shard, err := collection.ParseShard(f.shard)
+	switch {
+	case err != nil:
+		return nil, usageError("--shard: %v", err)
+	case !shard.Whole() && f.scores == "":
+		return nil, usageError("--shard needs --scores DIR: each shard keeps its scores in its own folder for odin merge")
+	}
+	var ev *experiment.Eval
+	if shard.Whole() {
+		ev, err = experiment.NewEval(s)
+	} else {
+		ev, err = collection.NewShardEval(s, shard)
+	}
 	if err != nil {
-		return nil, err
+		return nil, adviseStats(err, f.nn, f.method, f.stats)
 	}
-	// The in-distribution scores depend on the network, the parameters and the range only, so
-	// they are kept in the cache and reused by evaluations against other OOD sets.
-	inID := map[string]string{
-		"network": m.Name, "checkpoint": f.checkpointIdentity(), "kernel": gemm.Kernel(),
-		"temperature": fmtF(f.temperature), "magnitude": fmtF(f.magnitude), "methods": methodList(dets), "stats": statsID,
-		"in_dataset": inName, "first": strconv.Itoa(inR.First), "count": strconv.Itoa(inR.Count),
+	return ev, nil
+}
+
+func (f *evalFlags) inName(net *experiment.Network) string {
+	name, _ := f.inSet(f.in, net) // checked in setup
+	return name
+}
+
+// openOOD opens an OOD set, building a missing Tiny-ImageNet or LSUN set into the cache with a
+// progress bar.
+func openOOD(ctx context.Context, name string, opt dataset.Options, stderr io.Writer, quiet bool) (dataset.Dataset, error) {
+	// progress.New gives no bar with --quiet, so whether the build started is kept apart.
+	var bar *progress.Bar
+	started := false
+	opt.Progress = func(done, total int) {
+		if !started {
+			started = true
+			fmt.Fprintf(stderr, "building %s (%s construction) into the cache\n", name, opt.Construction)
+			bar = progress.New(stderr, "build", total, quiet)
+		}
+		bar.Set(done)
 	}
-	outID := maps.Clone(inID)
-	delete(outID, "in_dataset")
-	outID["out_dataset"], outID["construction"], outID["seed"] = f.out, f.construction, strconv.FormatUint(f.seed, 10)
-	outID["first"], outID["count"] = strconv.Itoa(outR.First), strconv.Itoa(outR.Count)
-	outID["dataset"] = out.Name() // tells a seed archive from a built copy, and names folders
-	var inCache, outCache string
-	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
-		inCache = filepath.Join(cache, "scores", experiment.IdentityDir(inID))
-		outCache = filepath.Join(cache, "scores", experiment.IdentityDir(outID))
+	ds, err := dataset.OpenContext(ctx, name, opt)
+	if started {
+		bar.Finish()
 	}
-	return &experiment.Eval{
-		InCache:     inCache,
-		InIdentity:  inID,
-		OutCache:    outCache,
-		OutIdentity: outID,
-		Scorer:      experiment.NewScorer(m, dets, f.workers, f.batch),
-		In:          inR,
-		Out:         outR,
-		ScoresDir:   f.scores,
-		Identity: map[string]string{
-			"nn": f.nn, "network": m.Name, "temperature": strconv.FormatFloat(f.temperature, 'g', -1, 64),
-			"magnitude": strconv.FormatFloat(f.magnitude, 'g', -1, 64), "in_dataset": inName, "out_dataset": f.out,
-			"first": strconv.Itoa(f.first), "count": strconv.Itoa(inR.Count) + "," + strconv.Itoa(outR.Count),
-			"seed": strconv.FormatUint(f.seed, 10), "construction": f.construction,
-			"methods": methodList(dets), "stats": statsID,
-		},
-	}, nil
+	return ds, err
 }
 
 func (f *evalFlags) span(ds dataset.Dataset) (experiment.Range, error) {
-	if f.first >= ds.Len() {
-		return experiment.Range{}, usageError("--first %d: %s has only %d images", f.first, ds.Name(), ds.Len())
-	}
-	n := ds.Len() - f.first
-	if f.count > 0 {
-		if f.first+f.count > ds.Len() {
-			return experiment.Range{}, usageError("--first %d --count %d: %s has only %d images", f.first, f.count, ds.Name(), ds.Len())
+	r, err := experiment.NewRange(ds, f.first, f.count)
+	if errors.Is(err, experiment.ErrRange) {
+		if f.count > 0 {
+			return r, usageError("--first %d --count %d: %s has only %d images", f.first, f.count, ds.Name(), ds.Len())
 		}
-		n = f.count
+		return r, usageError("--first %d: %s has only %d images", f.first, ds.Name(), ds.Len())
 	}
-	return experiment.Range{Data: ds, First: f.first, Count: n}, nil
+	return r, err
 }
 
-func (f *evalFlags) report(stdout io.Writer, m *models.Model, known models.Known, ev *experiment.Eval, o *experiment.Outcome) error {
-	inName := f.in
-	if inName == "" {
-		inName = known.InSet
-	}
-	seedTable := strings.Join(o.Methods, ",") == "msp,odin"
+// report prints the outcome; ci, if not nil, holds each method's confidence intervals (--ci).
+func (f *evalFlags) report(stdout io.Writer, net *experiment.Network, ev *experiment.Eval, o *experiment.Outcome, ci []metrics.ResultCI) error {
+	inName := f.inName(net)
 	switch {
 	case f.json:
 		obj := map[string]any{
@@ -314,56 +294,53 @@ func (f *evalFlags) report(stdout io.Writer, m *models.Model, known models.Known
 			"temperature": f.temperature, "magnitude": f.magnitude,
 			"count_in": ev.In.Count, "count_out": ev.Out.Count,
 		}
-		if seedTable {
+		if o.SeedTable() {
 			obj["baseline"], obj["odin"] = o.Results[0].Percent(), o.Results[1].Percent()
 		} else {
-			obj["methods"] = methodJSON(o.Methods, o.Results)
+			obj["methods"] = o.Percent()
 		}
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(obj)
+		if ci != nil {
+			obj["ci"] = f.ciJSON(o, ci)
+		}
+		return json.NewEncoder(stdout).Encode(obj)
 	case f.csv:
-		w := csv.NewWriter(stdout)
-		w.Write([]string{"nn", "in_dataset", "out_dataset", "temperature", "magnitude", "method", "count_in", "count_out", "fpr95", "det_err", "auroc", "aupr_in", "aupr_out"})
-		for i, r := range o.Results {
-			p := r.Percent()
-			row := []string{f.nn, inName, f.out, fmtF(f.temperature), fmtF(f.magnitude), experiment.Column(o.Methods[i]),
-				strconv.Itoa(ev.In.Count), strconv.Itoa(ev.Out.Count)}
-			for _, v := range []float64{p.FPR95, p.DetErr, p.AUROC, p.AUPRIn, p.AUPROut} {
-				row = append(row, fmtF(v))
-			}
-			w.Write(row)
-		}
-		w.Flush()
-		return w.Error()
+		return f.writeCSV(stdout, inName, ev, o, ci)
 	}
 	header := [][2]string{
-		{"Neural network architecture", m.Name},
+		{"Neural network architecture", net.Model.Name},
 		{"In-distribution dataset", displayName(inName)},
 		{"Out-of-distribution dataset", displayName(f.out)},
 	}
-	if !seedTable {
-		return writeMethodTable(stdout, header, o.Methods, o.Results)
+	if ci != nil {
+		return writeTableCI(stdout, header, o, ci, f.ci)
 	}
-	return metrics.WriteTable(stdout, header, []string{"Baseline", "Our Method"}, o.Results)
+	return o.WriteTable(stdout, header)
+}
+
+func (f *evalFlags) writeCSV(stdout io.Writer, inName string, ev *experiment.Eval, o *experiment.Outcome, ci []metrics.ResultCI) error {
+	w := csv.NewWriter(stdout)
+	head := []string{"nn", "in_dataset", "out_dataset", "temperature", "magnitude", "method", "count_in", "count_out", "fpr95", "det_err", "auroc", "aupr_in", "aupr_out"}
+	if ci != nil {
+		head = append(head, ciColumns...)
+	}
+	w.Write(head)
+	for i, r := range o.Results {
+		p := r.Percent()
+		row := []string{f.nn, inName, f.out, fmtF(f.temperature), fmtF(f.magnitude), experiment.Column(o.Methods[i]),
+			strconv.Itoa(ev.In.Count), strconv.Itoa(ev.Out.Count)}
+		for _, v := range []float64{p.FPR95, p.DetErr, p.AUROC, p.AUPRIn, p.AUPROut} {
+			row = append(row, fmtF(v))
+		}
+		if ci != nil {
+			row = append(row, ciCells(ci[i])...)
+		}
+		w.Write(row)
+	}
+	w.Flush()
+	return w.Error()
 }
 
 func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// checkpointIdentity stands for the network's checkpoint in a cache key: the SHA-256 of its
-// contents, so that kept scores survive a copy or a touch of the file and never outlive a change
-// of its contents. (Hashing reads the file once more: 3 MB for densenet10, well under a second
-// for a Wide ResNet.) An unreadable file falls back to its path; loading it would have failed.
-func (f *netFlags) checkpointIdentity() string {
-	if f.digest == "" {
-		d, err := experiment.CheckpointDigest(f.path)
-		if err != nil {
-			abs, _ := filepath.Abs(f.path)
-			return abs
-		}
-		f.digest = "sha256:" + d
-	}
-	return f.digest
-}
 
 // progressBars draws one bar per set ("in", "out") of an evaluation.
 func progressBars(stderr io.Writer, quiet bool) func(set string, done, total int) {

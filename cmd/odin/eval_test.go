@@ -99,10 +99,20 @@ func TestEvalBadInput(t *testing.T) {
 	}{
 		{[]string{"--nn", "vgg"}, "not one of densenet10, densenet100, wideresnet10, wideresnet100, resnet20, resnet56"},
 		{[]string{"--nn", "densenet10"}, "densenet10.pth not found (looked in " + filepath.Join(data, "models")},
-		{[]string{"--magnitude", "-1"}, "--magnitude must not be negative"},
-		{[]string{"--temperature", "0"}, "--temperature must be positive"},
+		{[]string{"--magnitude", "-1"}, "--magnitude -1: parameter out of range"},
+		{[]string{"--temperature", "0"}, "--temperature 0: parameter out of range"},
 		{[]string{"--count", "0"}, "--count must be positive"},
 		{[]string{"--frobnicate"}, "flag provided but not defined: -frobnicate"},
+		// The issue's hostile values: refused before anything is loaded.
+		{[]string{"--magnitude", "NaN"}, "--magnitude NaN: parameter out of range"},
+		{[]string{"--magnitude", "Inf"}, "--magnitude +Inf: parameter out of range"},
+		{[]string{"--magnitude", "1e300"}, "--magnitude 1e+300: parameter out of range"},
+		{[]string{"--temperature", "Inf"}, "--temperature +Inf: parameter out of range"},
+		{[]string{"--temperature", "1e-300"}, "--temperature 1e-300: parameter out of range"},
+		{[]string{"--temperature", "NaN"}, "--temperature NaN: parameter out of range"},
+		{[]string{"--batch", "5000"}, "--batch 5000: must be from 1 to 1024"},
+		{[]string{"--workers", "10000"}, "--workers 10000: must be from 1 to 256"},
+		{[]string{"--out_dataset", "Imagenet", "Imagenet"}, `unexpected argument "Imagenet": odin eval takes only flags`},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer
@@ -161,5 +171,21 @@ func TestEvalCacheFollowsCheckpointContents(t *testing.T) {
 		if got := entries(); got != want {
 			t.Errorf("after run %d the cache holds %d score folders, want %d", i, got, want)
 		}
+	}
+}
+
+// A --scores folder of another run is refused; the library says why, the command what to do.
+func TestEvalScoresOfAnotherRun(t *testing.T) {
+	t.Setenv("ODIN_CACHE", t.TempDir())
+	scores := t.TempDir()
+	args := []string{"eval", "--nn", smallNetPath, "--in_dataset", "Uniform", "--out_dataset", "Gaussian",
+		"--count", "4", "--scores", scores, "--quiet"}
+	if code, _, errText := runCmd(t, append(args, "--magnitude", "0.001")...); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errText)
+	}
+	code, _, errText := runCmd(t, append(args, "--magnitude", "0.002")...)
+	want := `were made with magnitude="0.001", this run has "0.002": use another --scores folder or remove it`
+	if code != 1 || !strings.Contains(errText, want) || strings.Count(strings.TrimSpace(errText), "\n") != 0 {
+		t.Errorf("second run: exit %d, stderr %q; want one line containing %q", code, errText, want)
 	}
 }

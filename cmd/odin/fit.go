@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
 	"github.com/odin-ood/odin/internal/progress"
 	"github.com/odin-ood/odin/models"
@@ -32,7 +33,7 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cache := fs.String("cache", "", "cache folder (default $ODIN_CACHE, else the user cache folder)")
 	count := fs.Int("count", 0, "use only the first N training images (default all)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if _, err := parseFlags(fs, args, stdout); err != nil {
+	if err := parseNoArgs(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := nf.check(); err != nil {
@@ -50,11 +51,12 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return usageError("--method: %s needs no fitting (methods that fit: %s)", n, strings.Join(ood.FittedNames(), ", "))
 		}
 	}
-	m, known, err := nf.load()
+	net, err := nf.network()
 	if err != nil {
 		return err
 	}
-	ds, err := openTrain(*train, datadir.Data(nf.data), known, m)
+	m := net.Model
+	ds, err := openTrain(*train, datadir.Data(nf.data), models.Known{Name: filepath.Base(nf.nn), InSet: net.InSet}, m)
 	if err != nil {
 		return err
 	}
@@ -69,37 +71,26 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		n = *count
 	}
-
-	start := time.Now()
+	old, err := ood.ReadStats(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "replacing unreadable %v\n", err)
+	}
 	bar := progress.New(stderr, "features", n, *quiet)
-	tr, err := ood.Extract(ctx, m, ds, n, nf.workers, nf.batch, bar.Set)
+	opt := experiment.FitOptions{Workers: nf.workers, Batch: nf.batch, Old: old, Progress: bar.Set,
+		Step: func(step string, took time.Duration) {
+			if step == "features" {
+				bar.Finish()
+				fmt.Fprintf(stderr, "features of %d images of %s in %.1fs\n", n, ds.Name(), took.Seconds())
+				return
+			}
+			fmt.Fprintf(stderr, "fitted %s in %.1fs\n", step, took.Seconds())
+		}}
+	s, kept, err := experiment.FitStats(ctx, net, ds, n, names, opt)
 	if err != nil {
 		return err
 	}
-	bar.Finish()
-	fmt.Fprintf(stderr, "features of %d images of %s in %.1fs\n", n, ds.Name(), time.Since(start).Seconds())
-
-	s := ood.NewStats(m, nf.nn, tr)
-	// Statistics already fitted on the same network and images are kept, so methods can be
-	// added one at a time.
-	if old, err := ood.ReadStats(path); err == nil && old.Check(m) == nil && old.Train == tr.Name && old.Images == tr.N {
-		s = old
-		s.NN = nf.nn
-	} else if err == nil {
+	if old != nil && !kept {
 		fmt.Fprintf(stderr, "replacing %s (fitted on %s, %d images of %s)\n", path, old.NN, old.Images, old.Train)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "replacing unreadable %v\n", err)
-	}
-	for _, name := range names {
-		d, err := ood.New(name)
-		if err != nil {
-			return err
-		}
-		t0 := time.Now()
-		if err := d.(ood.Fitted).Fit(ctx, tr, s); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "fitted %s in %.1fs\n", name, time.Since(t0).Seconds())
 	}
 	if err := s.Save(path); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
 	"github.com/odin-ood/odin/metrics"
 	"github.com/odin-ood/odin/models"
@@ -70,7 +71,7 @@ func TestFitAndEvalDetectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dets) != 5 || !strings.HasPrefix(id, stats+" crc32:") {
+	if len(dets) != 5 || !strings.HasPrefix(id, "crc32:") {
 		t.Errorf("%d detectors, stats id %q", len(dets), id)
 	}
 	if o := dets[1].(*ood.ODIN); o.Temperature != 500 || o.Magnitude != 0.002 {
@@ -82,7 +83,7 @@ func TestFitAndEvalDetectors(t *testing.T) {
 	}
 
 	_, _, err = evalDetectors("vim", stats, "", "densenet10", m, 1000, 0.0014)
-	if err == nil || !strings.Contains(err.Error(), "hold no vim statistics (they have: knn, mahalanobis, react): add them with `odin fit --nn densenet10 --method vim`") {
+	if err == nil || !strings.Contains(err.Error(), "hold no vim statistics (they have: knn, mahalanobis, react): add them with `odin fit --nn densenet10 --method vim --stats "+stats+"`") {
 		t.Errorf("missing vim: %v", err)
 	}
 	cache := t.TempDir()
@@ -113,7 +114,7 @@ func TestWriteMethodTable(t *testing.T) {
 		{FPR95: 0.347, DetErr: 0.099, AUROC: 0.953, AUPRIn: 0.964, AUPROut: 0.938},
 		{FPR95: 0.04321, DetErr: 0.047, AUROC: 0.991, AUPRIn: 0.9915, AUPROut: 0.99},
 	}
-	if err := writeMethodTable(&b, header, []string{"msp", "mahalanobis_pre"}, results); err != nil {
+	if err := experiment.WriteMethodTable(&b, header, []string{"msp", "mahalanobis_pre"}, results); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -126,7 +127,7 @@ func TestWriteMethodTable(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
-	if err := writeMethodTable(&b, nil, []string{"msp"}, nil); err == nil {
+	if err := experiment.WriteMethodTable(&b, nil, []string{"msp"}, nil); err == nil {
 		t.Error("a table of 1 method and 0 results written")
 	}
 }

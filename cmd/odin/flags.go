@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/odin-ood/odin/nn"
+	"github.com/odin-ood/odin/ood"
 )
 
 var (
@@ -55,4 +58,40 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, er
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseNoArgs is parseFlags for a command that takes no positional arguments: a stray one
+// (odin eval … Imagenet) is a one-line usage error rather than silently ignored.
+func parseNoArgs(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q: %s takes only flags (see %s --help)", pos[0], fs.Name(), fs.Name())
+	}
+	return nil
+}
+
+// checkPool checks --workers and --batch against the engine's limits (nn.CheckWorkers,
+// nn.CheckBatch): beyond them memory, not speed, grows.
+func checkPool(workers, batch int) error {
+	if nn.CheckWorkers(workers) != nil {
+		return usageError("--workers %d: must be from 1 to %d", workers, nn.MaxWorkers)
+	}
+	if nn.CheckBatch(batch) != nil {
+		return usageError("--batch %d: must be from 1 to %d", batch, nn.MaxBatch)
+	}
+	return nil
+}
+
+// checkODINFlags checks --temperature and --magnitude with the library's one rule (ood.CheckODIN).
+func checkODINFlags(temperature, magnitude float64) error {
+	if err := ood.CheckTemperature(temperature); err != nil {
+		return usageError("--%v", err)
+	}
+	if err := ood.CheckMagnitude(magnitude); err != nil {
+		return usageError("--%v", err)
+	}
+	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+
+	"github.com/odin-ood/odin/internal/gemm"
 )
 
 // command is one subcommand. run parses its own flags from args and writes results to stdout;
@@ -58,6 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		sort.Strings(names)
 		fmt.Fprintf(stderr, "odin: unknown command %q (valid: %s)\n", args[0], strings.Join(names, ", "))
 		return 2
+	}
+	if err := gemm.KernelEnvError(); err != nil {
+		// The run goes on with the kernel in use, which bench and the score caches name.
+		fmt.Fprintf(stderr, "odin: %v\n", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

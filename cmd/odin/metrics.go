@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/odin-ood/odin/collection"
 	"github.com/odin-ood/odin/metrics"
 	"github.com/odin-ood/odin/scorefile"
 )
@@ -19,7 +21,7 @@ func init() {
 
 // runMetrics implements
 //
-//	odin metrics IN.csv OUT.csv [--column odin] [--positive in|out] [--reference-compat [--ref-grid G]] [--json]
+//	odin metrics IN.csv OUT.csv [--column odin] [--positive in|out] [--reference-compat [--ref-grid G]] [--ci 0.95] [--json]
 func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("metrics")
 	column := fs.String("column", "odin", "score `column` to evaluate")
@@ -27,6 +29,8 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, `print one JSON object {"fpr95", "det_err", "auroc", "aupr_in", "aupr_out"} in percent`)
 	refCompat := fs.Bool("reference-compat", false, "sweep the threshold grid of the paper's evaluation script instead of computing exact metrics")
 	refGrid := fs.String("ref-grid", "", "grid for --reference-compat: baseline-cifar10, baseline-cifar100, odin-cifar10, odin-cifar100 or START,END\n(default baseline-cifar10 for the column baseline, else odin-cifar10)")
+	var ci ciFlags
+	ci.register(fs, 0)
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -45,6 +49,12 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *refGrid != "" && !*refCompat {
 		return usageError("--ref-grid needs --reference-compat")
+	}
+	if err := ci.check(); err != nil {
+		return err
+	}
+	if ci.level > 0 && *refCompat {
+		return usageError("--ci computes intervals of the exact metrics, not of --reference-compat")
 	}
 	if *refCompat {
 		if opt.Positive != metrics.In {
@@ -82,7 +92,18 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "odin metrics: note: no grid threshold has a TPR within [0.9495, 0.9505], so FPR at TPR 95% is undefined")
 	}
 
+	var iv *metrics.Intervals
+	if ci.level > 0 {
+		bo := ci.options(runtime.GOMAXPROCS(0))
+		bo.Positive = opt.Positive
+		if iv, err = metrics.Bootstrap(ctx, [][]float64{in}, [][]float64{out}, bo); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
+		if iv != nil {
+			return json.NewEncoder(stdout).Encode(withCI(res.Percent(), iv, 0))
+		}
 		return json.NewEncoder(stdout).Encode(res.Percent())
 	}
 	mode := "exact"
@@ -95,11 +116,38 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		{"Positive class", opt.Positive.String()},
 		{"Thresholds", mode},
 	}
+	if iv != nil {
+		header = append(header, [2]string{"Intervals", ciText(iv)})
+		return metrics.WriteTableCI(stdout, header, []string{*column}, iv.Methods)
+	}
 	return metrics.WriteTable(stdout, header, []string{*column}, []metrics.Result{res})
+}
+
+// withCI adds to a metrics JSON object (today's keys, kept, in their order) the key "ci": the
+// bootstrap's level, resamples and seed and, per metric, {"value", "ci_low", "ci_high"} in
+// percent.
+func withCI(p metrics.Percent, iv *metrics.Intervals, method int) json.RawMessage {
+	b, _ := json.Marshal(p)
+	c, _ := json.Marshal(struct {
+		Level     float64 `json:"level"`
+		Resamples int     `json:"resamples"`
+		Seed      uint64  `json:"seed"`
+		Method    string  `json:"method"`
+		metrics.PercentCI
+	}{iv.Level, iv.Resamples, iv.Seed, "stratified bootstrap, percentile intervals", iv.Methods[method].Percent()})
+	return json.RawMessage(string(b[:len(b)-1]) + `,"ci":` + string(c) + "}")
+}
+
+// ciText describes the intervals of a table.
+func ciText(iv *metrics.Intervals) string {
+	return fmt.Sprintf("%g%%, stratified bootstrap, %d resamples, seed %d", 100*iv.Level, iv.Resamples, iv.Seed)
 }
 
 // readColumn reads one score column and rejects what metrics cannot evaluate, naming the line.
 func readColumn(path, column string) ([]float64, error) {
+	if collection.IsScoreFile(path) {
+		return readScoreColumn(path, column) // a file of odin score or odin merge
+	}
 	f, err := scorefile.Read(path)
 	if err != nil {
 		return nil, err

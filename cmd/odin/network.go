@@ -3,65 +3,65 @@ package main
 import (
 	"flag"
 	"fmt"
+	"path/filepath"
 	"runtime"
 
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
 	"github.com/odin-ood/odin/models"
+	"github.com/odin-ood/odin/nn"
 )
 
 // netFlags are the flags every command that runs a network shares.
 type netFlags struct {
 	nn, arch, data string
-	path           string // the checkpoint file, once load has resolved --nn
-	digest         string // its identity in cache keys, once computed (see checkpointIdentity)
 	workers, batch int
+	net            *experiment.Network // once load has run
 }
 
 func (f *netFlags) register(fs *flag.FlagSet, defaultNN string, defaultBatch int) {
 	fs.StringVar(&f.nn, "nn", defaultNN, "network: one of "+joinNames(models.KnownNames())+", or a checkpoint file")
-	fs.StringVar(&f.arch, "arch", "", "architecture of a checkpoint file: densenet, wideresnet or resnet (default: inferred from its tensors)")
+	fs.StringVar(&f.arch, "arch", "", "architecture of a checkpoint file: "+joinNames(models.Archs())+" (default: inferred from its tensors)")
 	fs.StringVar(&f.data, "data", "", "data folder (default $ODIN_DATA, else ./data)")
-	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "worker goroutines")
-	fs.IntVar(&f.batch, "batch", defaultBatch, "images per micro-batch on each worker")
+	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), fmt.Sprintf("worker goroutines (at most %d)", nn.MaxWorkers))
+	fs.IntVar(&f.batch, "batch", defaultBatch, fmt.Sprintf("images per micro-batch on each worker (at most %d)", nn.MaxBatch))
 }
 
 func (f *netFlags) check() error {
-	if f.workers < 1 {
-		return usageError("--workers must be at least 1, got %d", f.workers)
-	}
-	if f.batch < 1 {
-		return usageError("--batch must be at least 1, got %d", f.batch)
-	}
-	return nil
+	return checkPool(f.workers, f.batch)
 }
 
-// load resolves --nn and builds the model. known.InSet is filled in from the class count for a
-// checkpoint given by path.
+// load resolves --nn, builds the model and digests its checkpoint (experiment.LoadNetwork).
+// known.InSet is the network's in-distribution set, from the class count for a checkpoint given
+// by path.
 func (f *netFlags) load() (*models.Model, models.Known, error) {
-	path, known, err := models.Resolve(f.nn, datadir.Data(f.data))
+	net, err := f.network()
 	if err != nil {
-		return nil, known, err
+		return nil, models.Known{}, err
 	}
-	arch := f.arch
-	if arch == "" {
-		arch = known.Arch
-	}
-	m, err := models.Load(path, arch)
+	return net.Model, models.Known{Name: filepath.Base(f.nn), InSet: net.InSet, Classes: net.Model.Classes()}, nil
+}
+
+// network is load's experiment.Network. Its InSet is empty when the in-distribution set is
+// unknown (an ImageNet model, say): commands that need one call inSet.
+func (f *netFlags) network() (*experiment.Network, error) {
+	net, err := experiment.LoadNetwork(f.nn, f.arch, datadir.Data(f.data))
 	if err != nil {
-		return nil, known, err
+		return nil, err
 	}
-	if known.InSet == "" {
-		switch m.Classes() {
-		case 10:
-			known.InSet = "cifar10"
-		case 100:
-			known.InSet = "cifar100"
-		default:
-			return nil, known, fmt.Errorf("%s has %d classes: pass --in_dataset", f.nn, m.Classes())
-		}
+	f.net = net
+	return net, nil
+}
+
+// inSet is the in-distribution set: flag (--in_dataset) if given, else the network's own.
+func (f *netFlags) inSet(flag string, net *experiment.Network) (string, error) {
+	switch {
+	case flag != "":
+		return flag, nil
+	case net.InSet == "":
+		return "", usageError("%s has %d classes and no known test set: pass --in_dataset", f.nn, net.Model.Classes())
 	}
-	f.path, f.digest = path, ""
-	return m, known, nil
+	return net.InSet, nil
 }
 
 func joinNames(s []string) string {

@@ -3,15 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
 	"io"
 	"math"
 	"os"
@@ -21,14 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
-
 	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
-	"github.com/odin-ood/odin/internal/gemm"
 	"github.com/odin-ood/odin/internal/progress"
 	"github.com/odin-ood/odin/metrics"
 	"github.com/odin-ood/odin/models"
@@ -52,14 +42,56 @@ type tuneFlags struct {
 	temperatures, magnitudes, criterion string
 	first, count                        int
 	seed                                uint64
-	grid, plot                          string
+	grid, plot, search                  string
 	json, quiet, fresh                  bool
 	given                               map[string]bool
+	vals                                []string // --val_dataset split; ["none"] without OOD data
+	inOnly                              bool     // --val_dataset none
+	inName                              string   // the in-distribution set, once opened
 }
 
 func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("tune")
 	var f tuneFlags
+	if err := f.parse(args, stdout); err != nil {
+		return err
+	}
+	grid, crit, err := f.plan()
+	if err != nil {
+		return err
+	}
+	net, err := f.network()
+	if err != nil {
+		return err
+	}
+	inR, valR, err := f.openSets(ctx, net, stderr)
+	if err != nil {
+		return err
+	}
+	tu, err := experiment.NewTuner(net.Model, grid, crit, f.workers, f.batch)
+	if err != nil {
+		return err
+	}
+	// Grid scores are kept in the cache as they are computed: a rerun, a run against another
+	// validation set and an interrupted run all pick them up.
+	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
+		tu.UseCache(filepath.Join(cache, "tune"), net, f.seed)
+	}
+	if f.search == "halving" && !f.inOnly {
+		h := experiment.DefaultHalving
+		tu.Halving = &h
+	}
+	start := time.Now()
+	results, err := f.runSearch(ctx, tu, inR, valR, stderr)
+	if err != nil {
+		return err
+	}
+	f.reportPasses(ctx, stderr, tu, append([]experiment.Range{inR}, valR...), results, time.Since(start))
+	return f.writeResults(stdout, stderr, net, results)
+}
+
+// parse registers, parses and checks the flags.
+func (f *tuneFlags) parse(args []string, stdout io.Writer) error {
+	fs := newFlags("tune")
 	f.netFlags.register(fs, "densenet10", 8)
 	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
 	fs.StringVar(&f.val, "val_dataset", "Imagenet", "validation OOD set, several separated by commas (each tuned separately), or none to choose ε from in-distribution images alone")
@@ -72,12 +104,16 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.cache, "cache", "", "folder of built OOD sets and of grid scores, under tune/ (default $ODIN_CACHE, else the user cache folder)")
 	fs.StringVar(&f.construction, "construction", "seed", "how a missing Tiny-ImageNet/LSUN set is built: seed or clean")
 	fs.StringVar(&f.grid, "grid", "", "write every cell's metrics to this CSV file")
-	fs.StringVar(&f.plot, "plot", "", "write a heat map of the criterion to this PNG file (one per validation set, named after it, when there are several)")
+	fs.StringVar(&f.plot, "plot", "", "write a heat map of the criterion to this PNG file, or SVG if it ends in .svg (one per validation set, named after it, when there are several)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per validation set instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&f.fresh, "fresh", false, "score again instead of reusing grid scores kept in the cache by earlier or interrupted runs")
-	if _, err := parseFlags(fs, args, stdout); err != nil {
+	fs.StringVar(&f.search, "search", "halving", "halving: successive halving (every cell on 1/16 of the images, the best quarter on 1/4, the best quarter of those on all; the survivors' metrics are exact, nothing is cached), or full: every cell on every image, cached")
+	if err := parseNoArgs(fs, args, stdout); err != nil {
 		return err
+	}
+	if f.search != "halving" && f.search != "full" {
+		return usageError("--search %q: want halving or full", f.search)
 	}
 	f.given = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
@@ -90,134 +126,141 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.count < 1 {
 		return usageError("--count must be positive, got %d", f.count)
 	}
-	vals := strings.Split(f.val, ",")
-	inOnly := f.val == "none"
-	for _, v := range vals {
-		if v == "" || (v == "none" && !inOnly) {
+	f.vals = strings.Split(f.val, ",")
+	f.inOnly = f.val == "none"
+	for _, v := range f.vals {
+		if v == "" || (v == "none" && !f.inOnly) {
 			return usageError("--val_dataset %q: name OOD sets separated by commas, or none alone", f.val)
 		}
 	}
-	if inOnly && !f.given["temperatures"] {
-		f.temperatures = "1000"
+	if f.inOnly {
+		f.vals = []string{"none"}
+		if !f.given["temperatures"] {
+			f.temperatures = "1000"
+		}
+		if !f.given["magnitudes"] {
+			f.magnitudes = godinMagnitudes
+		}
 	}
-	if inOnly && !f.given["magnitudes"] {
-		f.magnitudes = godinMagnitudes
-	}
+	return nil
+}
+
+// plan reads the grid and the criterion.
+func (f *tuneFlags) plan() (experiment.Grid, experiment.Criterion, error) {
 	grid, err := f.parseGrid()
 	if err != nil {
-		return err
+		return grid, "", err
 	}
 	crit, err := experiment.ParseCriterion(f.criterion)
 	if err != nil {
-		return usageError("--criterion: %v", err)
+		return grid, "", usageError("--criterion: %v", err)
 	}
 	switch {
-	case inOnly && f.given["criterion"] && crit != experiment.MaxInScore:
-		return usageError("--criterion %s needs OOD data; with --val_dataset none the criterion is in_score", crit)
-	case inOnly:
-		crit = experiment.MaxInScore
+	case f.inOnly && f.given["criterion"] && crit != experiment.MaxInScore:
+		return grid, "", usageError("--criterion %s needs OOD data; with --val_dataset none the criterion is in_score", crit)
+	case f.inOnly:
 		if len(grid.Temperatures) != 1 {
-			return usageError("--val_dataset none chooses ε at one fixed temperature: give one --temperatures value, got %d", len(grid.Temperatures))
+			return grid, "", usageError("--val_dataset none chooses ε at one fixed temperature: give one --temperatures value, got %d", len(grid.Temperatures))
 		}
+		return grid, experiment.MaxInScore, nil
 	case crit == experiment.MaxInScore:
-		return usageError("--criterion in_score is for --val_dataset none")
+		return grid, "", usageError("--criterion in_score is for --val_dataset none")
 	}
+	return grid, crit, nil
+}
 
-	m, known, err := f.load()
-	if err != nil {
-		return err
+// openSets opens the held-out in-distribution images and those of each validation set.
+func (f *tuneFlags) openSets(ctx context.Context, net *experiment.Network, stderr io.Writer) (inR experiment.Range, valR []experiment.Range, err error) {
+	if f.inName, err = f.inSet(f.in, net); err != nil {
+		return inR, nil, err
 	}
-	inName := f.in
-	if inName == "" {
-		inName = known.InSet
-	}
-	if !inOnly {
-		for _, v := range vals {
-			if v == inName {
-				return usageError("--val_dataset %s is the in-distribution set: validate on an OOD set", v)
-			}
-		}
+	if !f.inOnly && slices.Contains(f.vals, f.inName) {
+		return inR, nil, usageError("--val_dataset %s is the in-distribution set: validate on an OOD set", f.inName)
 	}
 	data := datadir.Data(f.data)
-	inSet, err := dataset.Open(inName, dataset.Options{Data: data, Count: f.first + f.count, Seed: f.seed})
+	inSet, err := dataset.Open(f.inName, dataset.Options{Data: data, Count: f.first + f.count, Seed: f.seed})
 	if err != nil {
-		return err
+		return inR, nil, err
 	}
-	inR, err := heldOut(inSet, f.first, f.count)
-	if err != nil {
-		return err
+	if inR, err = heldOut(inSet, f.first, f.count); err != nil || f.inOnly {
+		return inR, nil, err
 	}
-	var valR []experiment.Range
-	if !inOnly {
-		for _, v := range vals {
-			ds, err := f.openOOD(ctx, v, inSet.Len(), stderr)
-			if err != nil {
-				return err
-			}
-			r, err := heldOut(ds, f.first, f.count)
-			if err != nil {
-				return err
-			}
-			valR = append(valR, r)
+	for _, v := range f.vals {
+		opt := dataset.Options{Data: data, Cache: f.cache, Count: max(inSet.Len(), f.first+f.count), Seed: f.seed,
+			Construction: f.construction, Build: true, Workers: f.workers}
+		ds, err := openOOD(ctx, v, opt, stderr, f.quiet)
+		if err != nil {
+			return inR, nil, err
 		}
+		r, err := heldOut(ds, f.first, f.count)
+		if err != nil {
+			return inR, nil, err
+		}
+		valR = append(valR, r)
 	}
+	return inR, valR, nil
+}
 
-	tu, err := experiment.NewTuner(m, grid, crit, f.workers, f.batch)
-	if err != nil {
-		return err
-	}
-	// Grid scores are kept in the cache as they are computed: a rerun, a run against another
-	// validation set and an interrupted run all pick them up.
-	if cache, err := datadir.Cache(f.cache); err == nil && !f.fresh {
-		tu.CacheDir = filepath.Join(cache, "tune")
-		tu.Identity = map[string]string{"network": m.Name, "checkpoint": f.checkpointIdentity(), "kernel": gemm.Kernel(),
-			"seed": strconv.FormatUint(f.seed, 10)}
-	}
-	start := time.Now()
-	var results []*experiment.Tuning
-	if inOnly {
-		tu.Progress = f.progress(stderr, map[string]string{"in": inName})
-		res, err := tu.TuneInOnly(ctx, inR)
+// runSearch runs the search against each validation set (or the in-distribution images alone).
+func (f *tuneFlags) runSearch(ctx context.Context, tu *experiment.Tuner, inR experiment.Range, valR []experiment.Range, stderr io.Writer) ([]*experiment.Tuning, error) {
+	kept := func(err error) error {
 		if errors.Is(err, context.Canceled) && tu.CacheDir != "" {
 			fmt.Fprintf(stderr, "scores so far kept in %s: run the same command again to resume\n", tu.CacheDir)
 		}
+		return adviseOtherRun(err, "")
+	}
+	if f.inOnly {
+		tu.Progress = f.progress(stderr, map[string]string{"in": f.inName})
+		res, err := tu.TuneInOnly(ctx, inR)
 		if err != nil {
-			return err
+			return nil, kept(err)
+		}
+		return []*experiment.Tuning{res}, nil
+	}
+	var results []*experiment.Tuning
+	for i, r := range valR {
+		tu.Progress = f.progress(stderr, map[string]string{"in": f.inName, "out": f.vals[i]})
+		res, err := tu.Tune(ctx, inR, r)
+		if err != nil {
+			return nil, kept(err)
 		}
 		results = append(results, res)
-	} else {
-		for i, r := range valR {
-			tu.Progress = f.progress(stderr, map[string]string{"in": inName, "out": vals[i]})
-			res, err := tu.Tune(ctx, inR, r)
-			if errors.Is(err, context.Canceled) && tu.CacheDir != "" {
-				fmt.Fprintf(stderr, "scores so far kept in %s: run the same command again to resume\n", tu.CacheDir)
-			}
-			if err != nil {
-				return err
-			}
-			results = append(results, res)
-		}
 	}
+	return results, nil
+}
+
+// reportPasses tells how much work the search took and how much was read back from the cache.
+func (f *tuneFlags) reportPasses(ctx context.Context, stderr io.Writer, tu *experiment.Tuner, ranges []experiment.Range, results []*experiment.Tuning, took time.Duration) {
 	var fwd, bwd, resumed int
-	for _, r := range append([]experiment.Range{inR}, valR...) {
-		s, _ := tu.Scores(ctx, "", r)
-		fwd += s.Forward
-		bwd += s.Backward
-		resumed += s.Resumed
+	for _, res := range results {
+		fwd += res.Forward
+		bwd += res.Backward
+	}
+	if tu.Halving == nil {
+		for _, r := range ranges {
+			s, _ := tu.Scores(ctx, "", r)
+			resumed += s.Resumed
+		}
 	}
 	note := ""
 	if resumed > 0 {
 		note = fmt.Sprintf(" (%d images' scores reused from %s)", resumed, tu.CacheDir)
 	}
-	fmt.Fprintf(stderr, "searched %d cells in %s: %d forward and %d backward image passes%s\n", grid.Len(), time.Since(start).Round(time.Second), fwd, bwd, note)
-
-	if !inOnly {
-		vals = vals[:len(results)]
-	} else {
-		vals = []string{"none"}
+	how := ""
+	if len(results) > 0 && results[0].Search != "" {
+		how = " by " + results[0].Search
 	}
+	fmt.Fprintf(stderr, "searched %d cells%s in %s: %d forward and %d backward image passes%s\n", tu.Grid.Len(), how, took.Round(time.Second), fwd, bwd, note)
+}
+
+// writeResults writes --grid, --plot, the report or JSON of each search, and notes.
+func (f *tuneFlags) writeResults(stdout, stderr io.Writer, net *experiment.Network, results []*experiment.Tuning) error {
 	if f.grid != "" {
-		if err := writeGridCSV(f.grid, vals, results); err != nil {
+		var b bytes.Buffer
+		if err := experiment.WriteGrid(&b, f.vals, results); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.grid, b.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -226,16 +269,16 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			path := f.plot
 			if len(results) > 1 {
 				ext := filepath.Ext(path)
-				path = strings.TrimSuffix(path, ext) + "-" + fileSafe(vals[i]) + ext
+				path = strings.TrimSuffix(path, ext) + "-" + fileSafe(f.vals[i]) + ext
 			}
-			if err := writeHeatMap(path, res, displayName(vals[i])); err != nil {
+			if err := writeHeatMap(path, res, displayName(f.vals[i])); err != nil {
 				return err
 			}
 		}
 	}
 	for i, res := range results {
 		if f.json {
-			if err := f.writeJSON(stdout, inName, vals[i], res); err != nil {
+			if err := f.writeJSON(stdout, f.inName, f.vals[i], res); err != nil {
 				return err
 			}
 			continue
@@ -243,20 +286,24 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		if err := f.writeReport(stdout, m, inName, vals[i], res); err != nil {
+		if err := f.writeReport(stdout, net.Model, f.inName, f.vals[i], res); err != nil {
 			return err
 		}
 	}
+	f.notes(stderr, results)
+	return nil
+}
+
+func (f *tuneFlags) notes(stderr io.Writer, results []*experiment.Tuning) {
 	for i, res := range results {
-		best, top := res.BestCell(), slices.Max(grid.Magnitudes)
-		if best.Magnitude == top && len(grid.Magnitudes) > 1 {
-			fmt.Fprintf(stderr, "note: %s: the chosen ε %s is the largest tried; a larger one may be better: widen --magnitudes\n", vals[i], fmtF(top))
+		best, top := res.BestCell(), slices.Max(res.Grid.Magnitudes)
+		if best.Magnitude == top && len(res.Grid.Magnitudes) > 1 {
+			fmt.Fprintf(stderr, "note: %s: the chosen ε %s is the largest tried; a larger one may be better: widen --magnitudes\n", f.vals[i], fmtF(top))
 		}
 	}
 	if f.first+f.count > 1000 {
 		fmt.Fprintf(stderr, "note: the held-out images %d to %d overlap the images odin eval scores by default (1000 onwards)\n", f.first, f.first+f.count-1)
 	}
-	return nil
 }
 
 // parseGrid reads --temperatures and --magnitudes.
@@ -316,27 +363,6 @@ func heldOut(ds dataset.Dataset, first, count int) (experiment.Range, error) {
 		return experiment.Range{}, usageError("--first %d --count %d: %s has only %d images", first, count, ds.Name(), ds.Len())
 	}
 	return experiment.Range{Data: ds, First: first, Count: count}, nil
-}
-
-// openOOD opens an OOD set, building a missing Tiny-ImageNet or LSUN set into the cache.
-func (f *tuneFlags) openOOD(ctx context.Context, name string, count int, stderr io.Writer) (dataset.Dataset, error) {
-	opt := dataset.Options{Data: datadir.Data(f.data), Cache: f.cache, Count: max(count, f.first+f.count), Seed: f.seed,
-		Construction: f.construction, Build: true, Workers: f.workers}
-	var bar *progress.Bar
-	started := false
-	opt.Progress = func(done, total int) {
-		if !started {
-			started = true
-			fmt.Fprintf(stderr, "building %s (%s construction) into the cache\n", name, f.construction)
-			bar = progress.New(stderr, "build", total, f.quiet)
-		}
-		bar.Set(done)
-	}
-	ds, err := dataset.OpenContext(ctx, name, opt)
-	if started {
-		bar.Finish()
-	}
-	return ds, err
 }
 
 // progress returns a Tuner.Progress drawing one bar per set, labelled with the set's name.
@@ -456,30 +482,10 @@ func (f *tuneFlags) writeJSON(w io.Writer, inName, val string, res *experiment.T
 		"fpr95": num(p.FPR95), "det_err": num(p.DetErr), "auroc": num(p.AUROC), "aupr_in": num(p.AUPRIn), "aupr_out": num(p.AUPROut),
 		"in_score": best.InMean,
 	}
+	if res.Search != "" {
+		obj["search"] = res.Search
+	}
 	return json.NewEncoder(w).Encode(obj)
-}
-
-// writeGridCSV writes every cell; with several validation sets a first column names the set.
-func writeGridCSV(path string, vals []string, results []*experiment.Tuning) error {
-	var b bytes.Buffer
-	cw := csv.NewWriter(&b)
-	for i, res := range results {
-		header, rows := res.Rows()
-		if len(results) > 1 {
-			header = append([]string{"val_dataset"}, header...)
-			for j := range rows {
-				rows[j] = append([]string{vals[i]}, rows[j]...)
-			}
-		}
-		if i == 0 {
-			cw.Write(header)
-		}
-		cw.WriteAll(rows)
-	}
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 func fileSafe(s string) string {
@@ -490,108 +496,4 @@ func fileSafe(s string) string {
 		}
 		return '_'
 	}, s)
-}
-
-// writeHeatMap draws the criterion over the grid: temperatures down, magnitudes across, each cell
-// coloured from dark (worst) to bright (best) and labelled with its value; the chosen cell is
-// framed.
-func writeHeatMap(path string, res *experiment.Tuning, val string) error {
-	nT, nE := len(res.Grid.Temperatures), len(res.Grid.Magnitudes)
-	value := func(c experiment.Cell) (v float64, label string) {
-		p := c.Result.Percent()
-		switch res.Criterion {
-		case experiment.MinFPR95:
-			return -p.FPR95, fmt.Sprintf("%.1f", p.FPR95)
-		case experiment.MinDetErr:
-			return -p.DetErr, fmt.Sprintf("%.1f", p.DetErr)
-		case experiment.MaxAUROC:
-			return p.AUROC, fmt.Sprintf("%.1f", p.AUROC)
-		}
-		return c.InMean, strconv.FormatFloat(c.InMean, 'g', 5, 64)
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, c := range res.Cells {
-		v, _ := value(c)
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	const ch, left, top, bottom, right = 22, 64, 44, 56, 16
-	cw := 46
-	if res.Criterion == experiment.MaxInScore {
-		cw = 58 // room for five digits
-	}
-	face := basicfont.Face7x13
-	textW := func(s string) int { return font.MeasureString(face, s).Ceil() }
-	img := image.NewRGBA(image.Rect(0, 0, left+nE*cw+right, top+nT*ch+bottom))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	text := func(x, y int, s string, c color.Color) {
-		d := &font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face, Dot: fixed.P(x, y)}
-		d.DrawString(s)
-	}
-	best := res.BestCell()
-	unit := "%"
-	if res.Criterion == experiment.MaxInScore {
-		unit = "mean in-distribution score"
-	}
-	text(8, 16, fmt.Sprintf("%s (%s), validation: %s", res.Criterion, unit, val), color.Black)
-	text(8, 32, fmt.Sprintf("best: T = %s, e = %s", fmtF(best.Temperature), fmtF(best.Magnitude)), color.Black)
-	for i, c := range res.Cells {
-		t, e := i/nE, i%nE
-		v, label := value(c)
-		x := 0.5
-		if hi > lo {
-			x = (v - lo) / (hi - lo)
-		}
-		bg := ramp(x)
-		r := image.Rect(left+e*cw, top+t*ch, left+(e+1)*cw, top+(t+1)*ch)
-		draw.Draw(img, r, image.NewUniform(bg), image.Point{}, draw.Src)
-		fg := color.Color(color.White)
-		if 0.299*float64(bg.R)+0.587*float64(bg.G)+0.114*float64(bg.B) > 140 {
-			fg = color.Black
-		}
-		text(r.Min.X+(cw-textW(label))/2, r.Min.Y+15, label, fg)
-		if i == res.Best {
-			red := image.NewUniform(color.RGBA{220, 20, 20, 255})
-			for _, b := range []image.Rectangle{
-				{r.Min, image.Pt(r.Max.X, r.Min.Y+2)}, {image.Pt(r.Min.X, r.Max.Y-2), r.Max},
-				{r.Min, image.Pt(r.Min.X+2, r.Max.Y)}, {image.Pt(r.Max.X-2, r.Min.Y), r.Max},
-			} {
-				draw.Draw(img, b, red, image.Point{}, draw.Src)
-			}
-		}
-	}
-	for t, T := range res.Grid.Temperatures {
-		s := fmtF(T)
-		text(left-6-textW(s), top+t*ch+15, s, color.Black)
-	}
-	// Label as many magnitudes as fit without overlapping.
-	stride := 1
-	for _, e := range res.Grid.Magnitudes {
-		for textW(fmtF(e))+6 > stride*cw {
-			stride++
-		}
-	}
-	for e := 0; e < nE; e += stride {
-		s := fmtF(res.Grid.Magnitudes[e])
-		text(left+e*cw+(cw-textW(s))/2, top+nT*ch+16, s, color.Black)
-	}
-	text(left, top+nT*ch+40, "magnitude e (across), temperature T (down)", color.Black)
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
-}
-
-// ramp maps x in [0, 1] to a colour from dark blue through teal and green to yellow, a
-// perceptually ordered scale that reads in grey too.
-func ramp(x float64) color.RGBA {
-	stops := [][3]float64{{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}}
-	x = min(max(x, 0), 1) * float64(len(stops)-1)
-	i := min(int(x), len(stops)-2)
-	f := x - float64(i)
-	var c [3]uint8
-	for k := range 3 {
-		c[k] = uint8(math.Round(stops[i][k] + f*(stops[i+1][k]-stops[i][k])))
-	}
-	return color.RGBA{c[0], c[1], c[2], 255}
 }

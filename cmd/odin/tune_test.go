@@ -62,7 +62,7 @@ func TestTuneCellsMatchEval(t *testing.T) {
 	gridPath, plotPath := filepath.Join(dir, "grid.csv"), filepath.Join(dir, "heat.png")
 	args := []string{"tune", "--nn", smallNetPath, "--in_dataset", "Uniform", "--val_dataset", val, "--count", "14",
 		"--temperatures", "1,1000", "--magnitudes", "0:0.002:3", "--workers", "2", "--batch", "3", "--quiet",
-		"--grid", gridPath, "--plot", plotPath}
+		"--grid", gridPath, "--plot", plotPath, "--search", "full"}
 	code, out, errText := runCmd(t, append(args, "--json")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errText)
@@ -215,9 +215,9 @@ func TestTuneBadInput(t *testing.T) {
 	}{
 		{[]string{"--magnitudes", ""}, "empty grid: no magnitudes"},
 		{[]string{"--temperatures", ""}, "empty grid: no temperatures"},
-		{[]string{"--magnitudes", "0,-0.001"}, "magnitude -0.001: must not be negative"},
-		{[]string{"--magnitudes", "-0.004:0:3"}, "must not be negative"},
-		{[]string{"--temperatures", "0,1"}, "temperature 0: must be positive"},
+		{[]string{"--magnitudes", "0,-0.001"}, "magnitude -0.001: parameter out of range"},
+		{[]string{"--magnitudes", "-0.004:0:3"}, "magnitude -0.004: parameter out of range"},
+		{[]string{"--temperatures", "0,1"}, "temperature 0: parameter out of range"},
 		{[]string{"--magnitudes", "0:0.004"}, "want lo:hi:n"},
 		{[]string{"--magnitudes", "a"}, `"a" is not a number`},
 		{[]string{"--val_dataset", "Uniform"}, "--val_dataset Uniform is the in-distribution set"},
@@ -250,5 +250,53 @@ func TestParseValues(t *testing.T) {
 		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("parseValues(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
+	}
+}
+
+// The default successive-halving search reports the chosen cell's metrics on every held-out
+// image: the same as odin eval's for its parameters.
+func TestTuneHalvingChosenCellExact(t *testing.T) {
+	t.Setenv("ODIN_CACHE", t.TempDir())
+	val := noiseFolder(t, 16)
+	gridPath := filepath.Join(t.TempDir(), "grid.csv")
+	code, out, errText := runCmd(t, "tune", "--nn", smallNetPath, "--in_dataset", "Uniform", "--val_dataset", val, "--count", "16",
+		"--temperatures", "1,1000", "--magnitudes", "0:0.004:5", "--workers", "2", "--batch", "3", "--quiet", "--json", "--grid", gridPath)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errText)
+	}
+	if !strings.Contains(errText, "successive halving") {
+		t.Errorf("stderr does not name the search: %s", errText)
+	}
+	var best struct {
+		Temperature, Magnitude, FPR95, AUROC float64
+		Search                               string
+	}
+	if err := json.Unmarshal([]byte(out), &best); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	grid, _ := os.ReadFile(gridPath)
+	if !strings.HasPrefix(string(grid), "temperature,magnitude,fpr95,det_err,auroc,aupr_in,aupr_out,images\n") {
+		t.Fatalf("grid file:\n%s", grid)
+	}
+	code, evalOut, errText := runCmd(t, "eval", "--nn", smallNetPath, "--in_dataset", "Uniform", "--out_dataset", val,
+		"--first", "0", "--count", "16", "--temperature", fmt.Sprint(best.Temperature), "--magnitude", fmt.Sprint(best.Magnitude),
+		"--quiet", "--json", "--fresh")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errText)
+	}
+	var ev struct {
+		ODIN map[string]float64 `json:"odin"`
+	}
+	if err := json.Unmarshal([]byte(evalOut), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ODIN["fpr95"] != best.FPR95 || ev.ODIN["auroc"] != best.AUROC {
+		t.Errorf("chosen cell: tune FPR95 %v AUROC %v, eval %v %v", best.FPR95, best.AUROC, ev.ODIN["fpr95"], ev.ODIN["auroc"])
+	}
+	if best.Search == "" {
+		t.Errorf("JSON lacks the search: %s", out)
+	}
+	if code, _, errText := runCmd(t, "tune", "--nn", smallNetPath, "--search", "random"); code != 2 || !strings.Contains(errText, "--search") {
+		t.Errorf("--search random: exit %d, %s", code, errText)
 	}
 }

@@ -15,14 +15,46 @@
 // # Algorithm
 //
 // Mul blocks K into blocks of at most 384 (the block size depends on K alone), n into blocks of
-// 1024 columns and M into blocks of 96 rows, and runs a 6×16 micro-kernel over 16-column panels
-// of B. On amd64 with AVX2 and FMA (detected at run time) the micro-kernel is assembly with 12
-// YMM accumulators and one fused multiply-add per product; the kernel for the first row panel of
-// A packs each B panel while multiplying it, prefetching B's rows a little ahead. Elsewhere, or
-// when built with the purego tag, a portable Go kernel is used (Kernel reports which). The
-// assembly runs all the full row panels of A against one B panel in a single call, so that the
-// Go loop's cost is paid once per B panel rather than once per tile, which matters for the
-// short K (12 and 48) of DenseNet's backward products.
+// 1024 columns and M into blocks of 96 rows, and runs a micro-kernel over 16-column panels of B
+// and 6-row panels of A. The assembly runs all the full row panels of A against one B panel in
+// a single call, so that the Go loop's cost is paid once per B panel rather than once per tile,
+// which matters for the short K (12 and 48) of DenseNet's backward products; the kernel for the
+// first row panel of A (the first four with AVX-512) packs each B panel while multiplying it,
+// prefetching B's rows a little ahead.
+//
+// # Kernels
+//
+// Three micro-kernels compute the same products, chosen once at program start:
+//
+//   - "avx512" (amd64 with AVX-512 F): each 16-column tile row in one ZMM register, four row
+//     panels at a time, so a 24×16 tile in 24 of the 32 ZMM registers takes 24 fused
+//     multiply-adds, with A's values broadcast from memory inside them, per load of B. Four
+//     panels is the most that fits beside the B rows and the epilogue's temporaries; the AVX2
+//     kernel's 6×16 tile in ZMM registers would give six independent sums, fewer than the eight
+//     that two 512-bit FMA pipes of 4-cycle latency need, and a load of B per six of them. MulGrad's products
+//     (K = 48, bound by the epilogue's streams of C and X) run 6×16 ZMM tiles, which measured
+//     faster there.
+//   - "avx2-fma" (amd64 with AVX2 and FMA): a 6×16 tile in 12 YMM registers, one fused
+//     multiply-add per product.
+//   - "go" (any CPU, and builds with the purego tag): portable Go, a rounded multiply and a
+//     rounded add per product.
+//
+// The fastest kernel the CPU runs is used unless the environment variable ODIN_KERNEL (see
+// KernelEnv) names another, "avx512", "avx2" or "go", for A/B runs and tests; it is read once,
+// at program start. A name that is unknown or that the CPU cannot run leaves the fastest kernel
+// in use, and KernelEnvError says so. Kernel names the kernel in use; result caches record it.
+//
+// The AVX-512 kernel performs, for every element, the AVX2 kernel's operations in the same
+// order with the same operands (the same fused multiply-adds from zero, the same epilogue), so
+// the two give the same bits; the tests check this. Two paths have no ZMM version and run the
+// AVX2 code under it: MulIndirect's direct convolutions, and the grad epilogue of MulGrad's first
+// row panel. Edge tiles run the kernel on zero-padded panels rather than masked loads,
+// so that their elements get exactly the arithmetic of full tiles.
+//
+// Across kernels, each element of C is the float32 sum of its K products (and C's previous
+// value) in blocks; every term passes through at most K + ⌈K/384⌉ + 1 roundings of relative size
+// u = 2⁻²⁴, so |C − exact| ≤ (K + ⌈K/384⌉ + 1)·u·(1+ε)·(Σ_k |a_ik||b'_kj| + |c_ij|) for every
+// kernel (ε < 1%), and the Go kernel differs from the others by at most twice that.
 //
 // MulGrad is the backward pass of a 1×1 convolution whose input is normalised and rectified as
 // it is read: C += (A·B) ⊙ op′(X), the row operation's derivative applied to each tile as it is
@@ -39,10 +71,11 @@
 // from zero, and the block sums are added to C in block order (to the previous C when acc is
 // true, or with the first block stored when it is false). Edge tiles (fewer than 6 rows or 16
 // columns) run the same kernel on zero-padded panels and are copied out. So C[i][j] depends
-// only on row i of A, column j of B (and op), K and acc's input C[i][j]: never on n, on j's
-// position, on ldb or ldc, or on the other columns in the call. Multiplying one column alone
-// gives the bits it gets inside a wide product. The guarantee holds within one kernel: the
-// assembly and Go kernels round differently and need not agree bit for bit.
+// only on row i of A, column j of B (and op), K, acc's input C[i][j] and the kernel: never on
+// n, on j's position, on ldb or ldc, or on the other columns in the call. Multiplying one column
+// alone gives the bits it gets inside a wide product, so a scoring service may batch requests
+// freely, and workers that split the columns of a product among them get the bits of one call.
+// The AVX-512 and AVX2 kernels agree bit for bit; the Go kernel rounds differently.
 //
 // # Concurrency and allocation
 //

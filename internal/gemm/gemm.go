@@ -80,11 +80,12 @@ type RowOp struct {
 // Workspace is per-goroutine scratch for packing B; it grows on first use and is then reused, so
 // the steady state allocates nothing. Not safe for concurrent use.
 type Workspace struct {
-	b   []float32        // packed B micro-panels
-	tmp [mr * nr]float32 // edge tiles are computed here, then copied out
+	b    []float32        // packed B micro-panels
+	tmp  [mr * nr]float32 // edge tiles are computed here, then copied out
+	kern kernelID         // the micro-kernel; the zero value is the process default
 }
 
-// NewWorkspace returns an empty Workspace.
+// NewWorkspace returns an empty Workspace that uses the process's kernel (see Kernel).
 func NewWorkspace() *Workspace { return &Workspace{} }
 
 // Mul computes C = A·op(B) (acc false) or C += A·op(B) (acc true).
@@ -213,8 +214,17 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 							if grad != nil {
 								xs, s, t, gr = x[off:], sliceFrom(grad.Scale, ir), sliceFrom(grad.Shift, ir), grad.ReLU
 							}
-							if kernelRows(kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, bp, c[off:], ldc, beta, rows, grad != nil, xs, s, t, gr) {
+							if kernelRows(ws.kern, kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, bp, c[off:], ldc, beta, rows, grad != nil, xs, s, t, gr) {
 								ir += (rows - 1) * mr
+								continue
+							}
+						}
+						if src != nil && grad == nil && w == nr && (iEnd-ir)/mr >= 4 {
+							// The first four row panels pack B as they multiply, where the kernel can.
+							off := ir*ldc + j0
+							if kernelPack4(ws.kern, kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, src, ldb, bp, c[off:], ldc, beta, sc, sh, relu, next) {
+								src = nil
+								ir += 3 * mr
 								continue
 							}
 						}
@@ -232,10 +242,10 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 						}
 						if src != nil {
 							// The first row panel packs B as it multiplies.
-							kernelPack(kb, ap, src, ldb, bp, ct, ldt, bt, sc, sh, relu, next)
+							kernelPack(ws.kern, kb, ap, src, ldb, bp, ct, ldt, bt, sc, sh, relu, next)
 							src = nil
 						} else {
-							kernel(kb, ap, bp, ct, ldt, bt)
+							kernel(ws.kern, kb, ap, bp, ct, ldt, bt)
 						}
 						switch {
 						case grad != nil:
@@ -285,7 +295,7 @@ func (ws *Workspace) copyOut(c []float32, ldc, h, w int, beta bool) {
 // gradOut adds the tile in ws.tmp (h rows, w columns) to c through the backward pass of a row
 // operation with scale s and shift t (nil means 1 and 0) at x (see MulGrad).
 func (ws *Workspace) gradOut(c, x []float32, ldc, h, w int, s, t []float32, relu bool) {
-	if h == mr && w == nr && s != nil && t != nil && gradTile(ws.tmp[:], c, x, ldc, s, t, relu) {
+	if h == mr && w == nr && s != nil && t != nil && gradTile(ws.kern, ws.tmp[:], c, x, ldc, s, t, relu) {
 		return
 	}
 	for r := range h {
@@ -360,9 +370,6 @@ func MulNaive(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 		}
 	}
 }
-
-// Kernel names the micro-kernel in use: "avx2-fma" or "go".
-func Kernel() string { return kernelName() }
 
 // alignedFloats returns a zeroed slice of n float32s starting on a 64-byte (cache line) boundary.
 func alignedFloats(n int) []float32 {

@@ -59,21 +59,33 @@ func BenchmarkMulRowOp(b *testing.B) {
 	}
 }
 
-// BenchmarkKernel runs the micro-kernel alone on L1-resident panels: the ceiling for Mul.
+// BenchmarkKernel runs each micro-kernel alone on L1-resident panels: the ceiling for Mul. It
+// multiplies four row panels of A (24 rows, 6 KiB at K = 64) by one B panel through kernelRows,
+// the call Mul makes for full tiles, so the AVX-512 kernel runs its 24×16 tile.
 func BenchmarkKernel(b *testing.B) {
-	for _, k := range []int{64, 256} {
-		b.Run(fmt.Sprintf("K%d", k), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(3, 3))
-			ap, bp := randSlice(rng, k*mr), randSlice(rng, k*nr)
-			c := make([]float32, mr*nr)
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0 := threadCPU()
-			for b.Loop() {
-				kernel(k, ap, bp, c, nr, true)
-			}
-			reportFlops(b, 2*mr*nr*float64(k), threadCPU()-t0)
-		})
+	for _, kern := range []kernelID{kernGo, kernAVX2, kernAVX512} {
+		for _, k := range []int{64, 256} {
+			b.Run(fmt.Sprintf("%v/K%d", kern, k), func(b *testing.B) {
+				if why := whyNot(kern); why != "" {
+					b.Skip(why)
+				}
+				const rows = 4
+				rng := rand.New(rand.NewPCG(3, 3))
+				ap, bp := randSlice(rng, rows*k*mr), randSlice(rng, k*nr)
+				c := make([]float32, rows*mr*nr)
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				t0 := threadCPU()
+				for b.Loop() {
+					if !kernelRows(kern, k, ap, k*mr, bp, c, nr, true, rows, false, nil, nil, nil, false) {
+						for r := range rows {
+							kernel(kern, k, ap[r*k*mr:], bp, c[r*mr*nr:], nr, true)
+						}
+					}
+				}
+				reportFlops(b, 2*rows*mr*nr*float64(k), threadCPU()-t0)
+			})
+		}
 	}
 }
 
@@ -97,6 +109,9 @@ func BenchmarkMulGrad(b *testing.B) {
 				name = fmt.Sprintf("M%d_K%d_N%d/fused", m, k, n)
 			}
 			b.Run(name, func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				t0 := threadCPU()
 				for b.Loop() {
 					if fused {
 						pa.MulGrad(c, ld, bm, ld, n, op, x, ws)
@@ -104,7 +119,7 @@ func BenchmarkMulGrad(b *testing.B) {
 						pa.Mul(c, ld, bm, ld, n, nil, false, ws)
 					}
 				}
-				b.ReportMetric(2*float64(m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				reportFlops(b, 2*float64(m*k*n), threadCPU()-t0)
 			})
 		}
 	}

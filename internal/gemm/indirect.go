@@ -12,6 +12,11 @@ import "fmt"
 // Each element of C is summed over k in order, so, as with Mul, it depends only on its row of
 // A and its column of B. Panics on programmer errors (short slices, len(off) != K).
 func (a *Packed) MulIndirect(c []float32, ldc int, b []float32, off []int, n int, acc bool) {
+	a.mulIndirect(kernDefault, c, ldc, b, off, n, acc)
+}
+
+// mulIndirect is MulIndirect with the kernel kern.
+func (a *Packed) mulIndirect(kern kernelID, c []float32, ldc int, b []float32, off []int, n int, acc bool) {
 	m, k := a.M, a.K
 	if len(off) != k || n < 0 || (n > 0 && ldc < n) || (m > 0 && n > 0 && len(c) < (m-1)*ldc+n) {
 		panic(fmt.Sprintf("gemm: MulIndirect: len(off)=%d K=%d n=%d ldc=%d len(c)=%d", len(off), k, n, ldc, len(c)))
@@ -31,7 +36,7 @@ func (a *Packed) MulIndirect(c []float32, ldc int, b []float32, off []int, n int
 		h := min(mr, m-ir)
 		for j0 := 0; j0 < n; j0 += nr {
 			w := min(nr, n-j0)
-			kernelIndirect(k, ap, b, off, j0, tile[:])
+			kernelIndirect(kern, k, ap, b, off, j0, tile[:])
 			for r := range h {
 				dst := c[(ir+r)*ldc+j0 : (ir+r)*ldc+j0+w]
 				src := tile[r*nr : r*nr+w]

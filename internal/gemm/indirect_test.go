@@ -7,6 +7,10 @@ import (
 )
 
 func TestMulIndirect(t *testing.T) {
+	forKernels(t, func(t *testing.T, kern kernelID) { testMulIndirect(t, kern) })
+}
+
+func testMulIndirect(t *testing.T, kern kernelID) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for trial := range 200 {
 		m, k, n := 1+r.IntN(20), 1+r.IntN(60), 1+r.IntN(70)
@@ -32,7 +36,7 @@ func TestMulIndirect(t *testing.T) {
 			c[i] = float32(r.NormFloat64())
 		}
 		c0 := append([]float32(nil), c...)
-		p.MulIndirect(c, n, b, off, n, acc)
+		p.mulIndirect(kern, c, n, b, off, n, acc)
 		for i := range m {
 			for j := range n {
 				var want, mag float64
@@ -56,9 +60,9 @@ func TestMulIndirect(t *testing.T) {
 		for q := range off {
 			shifted[q] = off[q] + j
 		}
-		p.MulIndirect(one, 1, b, shifted, 1, false)
+		p.mulIndirect(kern, one, 1, b, shifted, 1, false)
 		c2 := make([]float32, m*n)
-		p.MulIndirect(c2, n, b, off, n, false)
+		p.mulIndirect(kern, c2, n, b, off, n, false)
 		for i := range m {
 			if one[i] != c2[i*n+j] {
 				t.Fatalf("m=%d k=%d n=%d: column %d alone %v, in a batch %v", m, k, n, j, one[i], c2[i*n+j])

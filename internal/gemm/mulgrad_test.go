@@ -10,6 +10,10 @@ import (
 // then passed through the row operation's backward pass element by element (vec.BNGrad's
 // arithmetic), with full and edge tiles, with and without ReLU, scale or shift.
 func TestMulGradMatchesMulThenMask(t *testing.T) {
+	forKernels(t, func(t *testing.T, kern kernelID) { testMulGradMatchesMulThenMask(t, kern) })
+}
+
+func testMulGradMatchesMulThenMask(t *testing.T, kern kernelID) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, sh := range []struct{ m, k, n int }{{6, 48, 16}, {120, 48, 200}, {13, 5, 37}, {216, 48, 1040}, {7, 1, 3}} {
 		for _, op := range []*RowOp{
@@ -27,10 +31,10 @@ func TestMulGradMatchesMulThenMask(t *testing.T) {
 				c0 := randSlice(rng, sh.m*ldc)
 				c0[0] = 0 // a zero that a masked-out element must keep as it is
 				got := append([]float32(nil), c0...)
-				a.MulGrad(got, ldc, b, sh.n, sh.n, op, x, NewWorkspace())
+				a.MulGrad(got, ldc, b, sh.n, sh.n, op, x, &Workspace{kern: kern})
 
 				prod := make([]float32, sh.m*ldc)
-				a.Mul(prod, ldc, b, sh.n, sh.n, nil, false, NewWorkspace())
+				a.Mul(prod, ldc, b, sh.n, sh.n, nil, false, &Workspace{kern: kern})
 				want := append([]float32(nil), c0...)
 				for i := range sh.m {
 					s, sft, relu := float32(1), float32(0), false

@@ -47,7 +47,7 @@ func (a *Packed) MulPanels(c []float32, ldc int, bp []float32, n int, acc bool, 
 				b := bp[q*k*nr+pc*nr : q*k*nr+(pc+kb)*nr]
 				for ir := ic; ir < iEnd; ir += mr {
 					if rows := (iEnd - ir) / mr; w == nr && rows > 0 {
-						if kernelRows(kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, b, c[ir*ldc+j0:], ldc, beta, rows, false, nil, nil, nil, false) {
+						if kernelRows(ws.kern, kb, a.data[(ir/mr)*k*mr+pc*mr:], k*mr, b, c[ir*ldc+j0:], ldc, beta, rows, false, nil, nil, nil, false) {
 							ir += (rows - 1) * mr
 							continue
 						}
@@ -56,10 +56,10 @@ func (a *Packed) MulPanels(c []float32, ldc int, bp []float32, n int, acc bool, 
 					h := min(mr, m-ir)
 					if h == mr && w == nr {
 						off := ir*ldc + j0
-						kernel(kb, ap, b, c[off:off+(mr-1)*ldc+nr], ldc, beta)
+						kernel(ws.kern, kb, ap, b, c[off:off+(mr-1)*ldc+nr], ldc, beta)
 						continue
 					}
-					kernel(kb, ap, b, ws.tmp[:], nr, false)
+					kernel(ws.kern, kb, ap, b, ws.tmp[:], nr, false)
 					ws.copyOut(c[ir*ldc+j0:], ldc, h, w, beta)
 				}
 			}

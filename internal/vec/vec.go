@@ -2,6 +2,11 @@
 // normalisation with ReLU, its input gradient, and sums. On amd64 with AVX2 they run eight lanes
 // at a time; elsewhere, or with the build tag purego, in Go. Both compute each element with the
 // same roundings (a multiply, then an add; never fused), so results are bit-identical.
+//
+// The Winograd transforms (winograd.go) run four tiles per XMM register on amd64; where the CPU
+// has AVX-512 F the input transform runs sixteen tiles per ZMM register, with the same
+// operations per lane and so the same bits, unless ODIN_KERNEL (see gemm.KernelEnv) names a
+// kernel other than avx512.
 package vec
 
 // ScaleShift writes dst[i] = src[i]·s + t, then max(·, 0) if relu. len(dst) must be >= len(src).

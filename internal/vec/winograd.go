@@ -66,7 +66,7 @@ func WinogradIn4(dst []float32, ds int, src []float32, ps, pw, groups int) {
 		panic(fmt.Sprintf("vec: WinogradIn4: ds=%d, len(dst)=%d for %d tiles", ds, len(dst), n))
 	}
 	if hasWinograd {
-		winogradIn4Asm(&dst[0], ds, &src[0], ps, pw, groups)
+		winogradInAsm(dst, ds, src, ps, pw, groups)
 		return
 	}
 	winogradIn4Go(dst, ds, src, ps, pw, groups)
@@ -88,7 +88,7 @@ func WinogradOut4(dst []float32, ld int, src []float32, ms int, groups, units, u
 			ms, len(src), ld, unit, tile2, len(dst), units, groups))
 	}
 	if hasWinograd {
-		winogradOut4Asm(&dst[0], ld, &src[0], ms, groups, units, unit, tile2, acc)
+		winogradOutAsm(dst, ld, src, ms, groups, units, unit, tile2, acc)
 		return
 	}
 	for r := range units {

@@ -176,3 +176,55 @@ func TestWinogradCorrelation(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradIn16 checks the sixteen-tile AVX-512 input transform against the Go version bit
+// for bit, whatever ODIN_KERNEL says, wherever the CPU has AVX-512.
+func TestWinogradIn16(t *testing.T) {
+	if !hasWinograd || !cpuHasAVX512() {
+		t.Skip("the sixteen-tile input transform is not tested: it needs amd64 with AVX-512 F (and no purego tag)")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, blocks := range []int{1, 2, 3} {
+		const ps, pw = 211, 53
+		src := randSlice(r, 24*ps)
+		src[5] = float32(math.Copysign(0, -1))
+		src[17] = float32(math.Inf(1))
+		n := 16 * blocks
+		ds := n + 5
+		got, want := make([]float32, 36*ds), make([]float32, 36*ds)
+		winogradIn16Asm(&got[0], ds, &src[0], ps, pw, blocks)
+		winogradIn4Go(want, ds, src, ps, pw, 4*blocks)
+		sameBits(t, "winogradIn16Asm", got, want)
+	}
+}
+
+// TestWinogradOut16 checks the AVX-512 inverse transform against the Go version bit for bit,
+// whatever ODIN_KERNEL says: groups that straddle units, both tile arrangements, acc or not,
+// and a number of groups that leaves some to the four-tile code.
+func TestWinogradOut16(t *testing.T) {
+	if !hasWinograd || !cpuHasAVX512() {
+		t.Skip("the sixteen-tile inverse transform is not tested: it needs amd64 with AVX-512 F (and no purego tag)")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sh := range []struct{ groups, units int }{{1, 4}, {2, 2}, {2, 3}, {3, 5}, {4, 1}} {
+		n := 4 * sh.groups * sh.units
+		ms, ld := n+3, 16*sh.groups+7
+		m := randSlice(r, 36*ms)
+		m[2] = float32(math.Copysign(0, -1))
+		for _, tile2 := range []int{8, 4 * ld} {
+			unit := 4*ld + 1
+			if tile2 > 8 {
+				unit = 8*ld + 1
+			}
+			for _, acc := range []bool{false, true} {
+				got := randSlice(r, sh.units*unit+tile2)
+				want := append([]float32(nil), got...)
+				winogradOut16Only(got, ld, m, ms, sh.groups, sh.units, unit, tile2, acc)
+				for u := range sh.units {
+					winogradOut4Go(want[u*unit:], ld, m[u*4*sh.groups:], ms, sh.groups, tile2, acc)
+				}
+				sameBits(t, "winogradOut16Asm", got, want)
+			}
+		}
+	}
+}

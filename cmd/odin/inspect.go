@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/odin-ood/odin/experiment"
+	"github.com/odin-ood/odin/internal/datadir"
+	"github.com/odin-ood/odin/models"
+	"github.com/odin-ood/odin/onnx"
+)
+
+func init() {
+	register("inspect", "what odin sees in a model: input, preprocessing, layers, parameters, FLOPs, feature tap", cmdInspect)
+}
+
+func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inspect")
+	shape := fs.String("input-shape", "", "C,H,W of an ONNX model's input where the model leaves them symbolic")
+	features := fs.String("features", "", "node (or value) of an ONNX model whose output the detectors read as features (default: the input of the final Gemm/MatMul)")
+	arch := fs.String("arch", "", "architecture of a checkpoint file (default: inferred)")
+	data := fs.String("data", "", "data folder, for known network names (default $ODIN_DATA, else ./data)")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("odin inspect takes one model (an .onnx file, a checkpoint or a known network name)")
+	}
+	opt := onnx.Options{Features: *features}
+	if *shape != "" {
+		if opt.InputShape, err = parseShape(*shape); err != nil {
+			return err
+		}
+	}
+	path, _, err := models.Resolve(pos[0], datadir.Data(*data))
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		m, rep, err := onnx.Load(path, opt)
+		if rep != nil {
+			if werr := rep.WriteText(stdout); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "symbolic") {
+				return fmt.Errorf("%w (give --input-shape C,H,W)", err)
+			}
+			return err
+		}
+		fmt.Fprintln(stdout, "normalise:    an ONNX file does not record it; ImageNet's is assumed (docs/models.md, Preprocessing)")
+		return printModel(stdout, m)
+	}
+	m, _, err := experiment.LoadModel(path, *arch, opt)
+	if err != nil {
+		return err
+	}
+	in := m.Graph.Input()
+	fmt.Fprintf(stdout, "network:      %s (%s)\ninput:        [N, %d, %d, %d]\nclasses:      %d\n", m.Name, m.Arch, in.C, in.H, in.W, m.Classes())
+	return printModel(stdout, m)
+}
+
+// printModel prints the normalisation and the taps of a loaded model.
+func printModel(w io.Writer, m *models.Model) error {
+	fmt.Fprintf(w, "mean, std:    %v, %v (of pixels in [0,1])\n", m.Mean, m.Std)
+	var taps []string
+	for name, s := range m.Graph.Taps() {
+		taps = append(taps, fmt.Sprintf("%s %v", name, s))
+	}
+	sort.Strings(taps)
+	_, err := fmt.Fprintf(w, "taps:         %s\n", strings.Join(taps, ", "))
+	return err
+}
+
+// parseShape reads "C,H,W" (or "N,C,H,W").
+func parseShape(s string) ([]int, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 && len(parts) != 4 {
+		return nil, usageError("--input-shape %q: want C,H,W", s)
+	}
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v <= 0 || v > 1<<16 {
+			return nil, usageError("--input-shape %q: %q is not a size", s, p)
+		}
+		out[i] = v
+	}
+	return out, nil
+}

@@ -1,0 +1,18 @@
+//go:build !amd64 || purego
+
+package nn
+
+// axpy adds a·x to y.
+func axpy(y, x []float32, a float32) { axpyGo(y, x, a) }
+
+// clip writes src clamped to [lo, hi] into dst; NaN stays NaN, as in PyTorch.
+func clip(dst, src []float32, lo, hi float32) { clipGo(dst, src, lo, hi) }
+
+// clipGrad adds g to d where lo < x < hi (and +0 elsewhere).
+func clipGrad(d, g, x []float32, lo, hi float32) { clipGradGo(d, g, x, lo, hi) }
+
+// mask zeroes g (to +0) where y is not strictly inside (lo, hi).
+func mask(g, y []float32, lo, hi float32) { maskGo(g, y, lo, hi) }
+
+// dwRow adds Σⱼ w[j]·src[x + j·dil] to out[x], the taps in order.
+func dwRow(out, src, w []float32, dil int) { dwRowGo(out, src, w, dil) }

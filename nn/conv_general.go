@@ -1,0 +1,507 @@
+package nn
+
+import "github.com/odin-ood/odin/internal/gemm"
+
+// General convolutions: groups, dilation, separate strides and asymmetric padding, as ONNX's
+// Conv allows. Convolutions without any of these keep the tuned paths of conv.go. A depthwise
+// convolution (one input channel per group) runs a direct loop per channel, whose inner loop
+// is a contiguous multiply-add along the output row when the stride is 1; im2col would copy
+// every input pixel kh·kw times for one multiply-add each. Other groups are one im2col and one
+// matrix product per group.
+
+// normalize fills the optional fields of c and reports whether it needs the general path.
+// Symmetric Pads on a dense, undilated convolution with equal strides become Pad.
+func (c Conv) normalize() (Conv, bool) {
+	c.Groups, c.DilH, c.DilW = or1(c.Groups), or1(c.DilH), or1(c.DilW)
+	if c.StrideW == 0 {
+		c.StrideW = c.Stride
+	}
+	symmetric := true
+	if c.Pads != nil {
+		if len(c.Pads) == 4 {
+			symmetric = c.Pads[0] == c.Pads[1] && c.Pads[1] == c.Pads[2] && c.Pads[2] == c.Pads[3]
+			if symmetric {
+				c.Pad = c.Pads[0]
+			}
+		} else {
+			symmetric = false
+		}
+	}
+	general := c.Groups != 1 || c.DilH != 1 || c.DilW != 1 || c.StrideW != c.Stride || !symmetric
+	if !general {
+		c.Pads = nil
+	}
+	return c, general
+}
+
+// gconv is a grouped, dilated, asymmetrically padded convolution.
+type gconv struct {
+	cin, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl int
+	in, out                                           Shape
+	w, bias                                           []float32
+	// depthwise: one input channel per group, cout/cin outputs each, computed directly.
+	depthwise bool
+	// fw[g] is group g's weights (cout/groups × cin/groups·kh·kw), bw[g] their transpose.
+	fw, bw []*gemm.Packed
+	// wf is a depthwise kernel flipped in both directions, for the stride-1 backward pass.
+	wf []float32
+	// act: a depthwise convolution clamps each output plane to [lo, hi] as soon as it is
+	// computed (set by fuseActivations, whose wrapper also masks the gradient).
+	act    bool
+	lo, hi float32
+}
+
+func (b *Builder) convGeneral(name string, x Value, c Conv) Value {
+	in := b.shape(x)
+	pads := c.Pads
+	if pads == nil {
+		pads = []int{c.Pad, c.Pad, c.Pad, c.Pad}
+	}
+	switch {
+	case len(pads) != 4 || min(pads[0], pads[1], pads[2], pads[3]) < 0:
+		return b.fail("%s: pads %v, want four non-negative [top, left, bottom, right]", name, c.Pads)
+	case c.Out <= 0 || c.KH <= 0 || c.KW <= 0 || c.Stride <= 0 || c.StrideW <= 0 || c.DilH <= 0 || c.DilW <= 0 || c.Groups <= 0:
+		return b.fail("%s: invalid convolution %d×%d out %d stride %d×%d dilation %d×%d groups %d", name, c.KH, c.KW, c.Out, c.Stride, c.StrideW, c.DilH, c.DilW, c.Groups)
+	case in.C%c.Groups != 0 || c.Out%c.Groups != 0:
+		return b.fail("%s: %d groups do not divide %d input and %d output channels", name, c.Groups, in.C, c.Out)
+	case len(c.Weight) != c.Out*(in.C/c.Groups)*c.KH*c.KW:
+		return b.fail("%s: weight has %d elements, want %d×%d×%d×%d", name, len(c.Weight), c.Out, in.C/c.Groups, c.KH, c.KW)
+	case c.Bias != nil && len(c.Bias) != c.Out:
+		return b.fail("%s: bias has %d elements, want %d", name, len(c.Bias), c.Out)
+	}
+	oh := (in.H+pads[0]+pads[2]-c.DilH*(c.KH-1)-1)/c.Stride + 1
+	ow := (in.W+pads[1]+pads[3]-c.DilW*(c.KW-1)-1)/c.StrideW + 1
+	if in.H+pads[0]+pads[2] < c.DilH*(c.KH-1)+1 || in.W+pads[1]+pads[3] < c.DilW*(c.KW-1)+1 || oh <= 0 || ow <= 0 {
+		return b.fail("%s: %d×%d kernel does not fit input %v", name, c.KH, c.KW, in)
+	}
+	g := &gconv{cin: in.C, cout: c.Out, groups: c.Groups, kh: c.KH, kw: c.KW, sh: c.Stride, sw: c.StrideW,
+		dh: c.DilH, dw: c.DilW, pt: pads[0], pl: pads[1], in: in, out: Shape{c.Out, oh, ow}, w: c.Weight, bias: c.Bias}
+	g.depthwise = c.Groups == in.C
+	if !g.depthwise {
+		g.pack()
+	} else {
+		// The flipped kernel of the backward pass: wf[co][i][j] = w[co][kh−1−i][kw−1−j].
+		k := c.KH * c.KW
+		g.wf = make([]float32, len(c.Weight))
+		for co := range c.Out {
+			for t := range k {
+				g.wf[co*k+t] = c.Weight[co*k+k-1-t]
+			}
+		}
+	}
+	return b.add(name, g, g.out, x)
+}
+
+// pack packs each group's weights for the forward product and their transpose for the backward.
+func (g *gconv) pack() {
+	cig, cog := g.cin/g.groups, g.cout/g.groups
+	k := cig * g.kh * g.kw
+	t := make([]float32, k*cog)
+	for gr := range g.groups {
+		w := g.w[gr*cog*k : (gr+1)*cog*k]
+		g.fw = append(g.fw, gemm.Pack(cog, k, w, k))
+		for co := range cog {
+			for r := range k {
+				t[r*cog+co] = w[co*k+r]
+			}
+		}
+		g.bw = append(g.bw, gemm.Pack(k, cog, t, cog))
+	}
+}
+
+func (g *gconv) workspace(cap int) (col, tmp int) {
+	if g.depthwise {
+		return 0, 0
+	}
+	rows := g.cin / g.groups * g.kh * g.kw
+	ohw := g.out.H * g.out.W
+	return rows * chunk(rows, ohw, cap) * ohw, 0
+}
+
+// axis is one spatial axis of the convolution: input size n, output size o, stride s,
+// dilation d, leading pad p.
+type axis struct{ n, o, s, d, p int }
+
+// valid returns the outputs [lo, hi) whose input o·s − p + j·d for tap j lies inside.
+func (a axis) valid(j int) (lo, hi int) {
+	off := j*a.d - a.p // input index of output 0
+	if off < 0 {
+		lo = (-off + a.s - 1) / a.s
+	}
+	if a.n-1-off >= 0 {
+		hi = min(a.o, (a.n-1-off)/a.s+1)
+	}
+	return lo, max(lo, hi)
+}
+
+func (g *gconv) axes() (ay, ax axis) {
+	return axis{g.in.H, g.out.H, g.sh, g.dh, g.pt}, axis{g.in.W, g.out.W, g.sw, g.dw, g.pl}
+}
+
+func (g *gconv) forward(x *execCtx, n int, in [][]float32, out []float32) {
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	ldi, ldo := x.ld(hw), x.ld(ohw)
+	if g.depthwise {
+		g.depthwiseForward(x, n, in[0], ldi, out, ldo)
+		return
+	}
+	cig, cog := g.cin/g.groups, g.cout/g.groups
+	rows := cig * g.kh * g.kw
+	per := chunk(rows, ohw, x.cap)
+	for gr := range g.groups {
+		for b0 := 0; b0 < n; b0 += per {
+			b1 := min(n, b0+per)
+			cols := (b1 - b0) * ohw
+			g.im2col(x.col, cols, in[0], ldi, gr*cig, cig, b0, b1)
+			g.fw[gr].Mul(out[gr*cog*ldo+b0*ohw:], ldo, x.col, cols, cols, nil, false, x.ws)
+		}
+	}
+	if g.bias != nil {
+		for co, v := range g.bias {
+			row := out[co*ldo : co*ldo+n*ohw]
+			for i := range row {
+				row[i] += v
+			}
+		}
+	}
+}
+
+func (g *gconv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
+	if gin[0] == nil {
+		return
+	}
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	ldi, ldo := x.ld(hw), x.ld(ohw)
+	if g.depthwise {
+		g.depthwiseBackward(x, n, gout, ldo, gin[0], ldi)
+		return
+	}
+	cig, cog := g.cin/g.groups, g.cout/g.groups
+	rows := cig * g.kh * g.kw
+	per := chunk(rows, ohw, x.cap)
+	for gr := range g.groups {
+		for b0 := 0; b0 < n; b0 += per {
+			b1 := min(n, b0+per)
+			cols := (b1 - b0) * ohw
+			g.bw[gr].Mul(x.col, cols, gout[gr*cog*ldo+b0*ohw:], ldo, cols, nil, false, x.ws)
+			g.col2im(gin[0], ldi, gr*cig, cig, b0, b1, x.col, cols)
+		}
+	}
+}
+
+// im2col lowers channels c0…c0+ch−1 of images b0…b1−1: row (ci, i, j), column (image, oy, ox)
+// holds the input pixel under tap (i, j) for output (oy, ox), zero in the padding.
+func (g *gconv) im2col(col []float32, cols int, src []float32, ld, c0, ch, b0, b1 int) {
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	ay, ax := g.axes()
+	for ci := range ch {
+		for i := range g.kh {
+			ylo, yhi := ay.valid(i)
+			for j := range g.kw {
+				row := col[((ci*g.kh+i)*g.kw+j)*cols:]
+				xlo, xhi := ax.valid(j)
+				for b := b0; b < b1; b++ {
+					plane := src[(c0+ci)*ld+b*hw:]
+					dst := row[(b-b0)*ohw : (b-b0+1)*ohw]
+					clear(dst[:ylo*g.out.W])
+					clear(dst[yhi*g.out.W:])
+					for oy := ylo; oy < yhi; oy++ {
+						d := dst[oy*g.out.W : (oy+1)*g.out.W]
+						clear(d[:xlo])
+						clear(d[xhi:])
+						line := plane[(oy*g.sh-g.pt+i*g.dh)*g.in.W:]
+						ix := xlo*g.sw - g.pl + j*g.dw
+						for ox := xlo; ox < xhi; ox++ {
+							d[ox] = line[ix]
+							ix += g.sw
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds each column entry back onto the input pixel im2col took it from.
+func (g *gconv) col2im(dst []float32, ld, c0, ch, b0, b1 int, col []float32, cols int) {
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	ay, ax := g.axes()
+	for ci := range ch {
+		for i := range g.kh {
+			ylo, yhi := ay.valid(i)
+			for j := range g.kw {
+				row := col[((ci*g.kh+i)*g.kw+j)*cols:]
+				xlo, xhi := ax.valid(j)
+				for b := b0; b < b1; b++ {
+					plane := dst[(c0+ci)*ld+b*hw:]
+					for oy := ylo; oy < yhi; oy++ {
+						s := row[(b-b0)*ohw+oy*g.out.W:]
+						line := plane[(oy*g.sh-g.pt+i*g.dh)*g.in.W:]
+						ix := xlo*g.sw - g.pl + j*g.dw
+						for ox := xlo; ox < xhi; ox++ {
+							line[ix] += s[ox]
+							ix += g.sw
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// padPlane writes the h×w plane src into dst (hp×wp) at row top, column left, zeros around.
+func padPlane(dst, src []float32, h, w, hp, wp, top, left int) {
+	dst = dst[:hp*wp]
+	clear(dst[:top*wp])
+	clear(dst[(top+h)*wp:])
+	for y := range h {
+		row := dst[(top+y)*wp : (top+y+1)*wp]
+		clear(row[:left])
+		copy(row[left:left+w], src[y*w:(y+1)*w])
+		clear(row[left+w:])
+	}
+}
+
+// dwPads returns the padded input plane's size for the forward pass, and the padded output
+// gradient's size and offsets for the stride-1 backward pass (a convolution of the gradient with
+// the flipped kernel).
+func (g *gconv) dwPads() (hp, wp, bh, bw, btop, bleft int) {
+	hp = max(g.in.H+g.pt, (g.out.H-1)*g.sh+(g.kh-1)*g.dh+1)
+	wp = max(g.in.W+g.pl, (g.out.W-1)*g.sw+(g.kw-1)*g.dw+1)
+	bh, bw = g.in.H+(g.kh-1)*g.dh, g.in.W+(g.kw-1)*g.dw
+	btop, bleft = (g.kh-1)*g.dh-g.pt, (g.kw-1)*g.dw-g.pl
+	return
+}
+
+// padScratch is the padded plane of the depthwise path (dwRow reads whole padded rows).
+func (g *gconv) padScratch(cap int) (pad, tile int) {
+	if !g.depthwise {
+		return 0, 0
+	}
+	hp, wp, bh, bw, _, _ := g.dwPads()
+	// tile: the stride-1 plane on the padded width, or the split phases of stride 2.
+	return max(hp*wp, bh*bw) + g.dwSlack(), max(g.out.H*wp, 2*hp*((wp+1)/2)+8)
+}
+
+// backFlipped reports whether the backward pass is the stride-1 correlation of the padded
+// output gradient with the flipped kernel (every output gradient lands inside the padding).
+func (g *gconv) backFlipped() bool {
+	_, _, _, _, btop, bleft := g.dwPads()
+	return g.sh == 1 && g.sw == 1 && btop >= 0 && bleft >= 0 &&
+		btop+g.out.H <= g.in.H+(g.kh-1)*g.dh && bleft+g.out.W <= g.in.W+(g.kw-1)*g.dw
+}
+
+// depthwiseForward computes each output plane from its input plane, zero-padded into scratch,
+// bias first and then the taps in a fixed order. With stride 1 the plane is computed on the
+// padded width, kernel row by kernel row, each one call of dwRow over the whole plane (the
+// columns past the output's width are discarded), so that even 7×7 planes run whole vectors;
+// with horizontal stride 2 the padded rows are split into even and odd columns, which makes
+// each phase a stride-1 row.
+func (g *gconv) depthwiseForward(x *execCtx, n int, src []float32, ldi int, dst []float32, ldo int) {
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	mult := g.cout / g.cin
+	hp, wp, _, _, _, _ := g.dwPads()
+	pad := x.pad[:hp*wp+g.dwSlack()]
+	clear(pad[hp*wp:])
+	for ci := range g.cin {
+		for b := range n {
+			padPlane(pad, src[ci*ldi+b*hw:ci*ldi+(b+1)*hw], g.in.H, g.in.W, hp, wp, g.pt, g.pl)
+			if g.phased() {
+				splitPhases(x.tile, pad, hp, wp)
+			}
+			for co := ci * mult; co < (ci+1)*mult; co++ {
+				out := dst[co*ldo+b*ohw : co*ldo+(b+1)*ohw]
+				switch {
+				case g.sh == 1 && g.sw == 1:
+					g.planeStride1(x, out, pad, co, wp)
+				case g.phased():
+					g.planeStride2(out, x.tile, co, hp, wp)
+				default:
+					g.planeStrided(out, pad, co, wp)
+				}
+				if g.act {
+					clip(out, out, g.lo, g.hi)
+				}
+			}
+		}
+	}
+}
+
+// phased reports whether the forward pass splits rows into even and odd columns.
+func (g *gconv) phased() bool {
+	return g.sw == 2 && g.dw == 1 && g.kw <= 31 && !(g.sh == 1 && g.sw == 1)
+}
+
+// dwSlack is how far past the padded plane the whole-plane rows of dwRow may read.
+func (g *gconv) dwSlack() int { return (g.kw-1)*g.dw + 8 }
+
+func (g *gconv) bias0(co int) float32 {
+	if g.bias == nil {
+		return 0
+	}
+	return g.bias[co]
+}
+
+// planeStride1 computes output plane co on the padded width in x.tile, then keeps its columns.
+func (g *gconv) planeStride1(x *execCtx, out, pad []float32, co, wp int) {
+	w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+	full := x.tile[:g.out.H*wp]
+	b := g.bias0(co)
+	for k := range full {
+		full[k] = b
+	}
+	for i := range g.kh {
+		dwRow(full, pad[i*g.dh*wp:], w[i*g.kw:(i+1)*g.kw], g.dw)
+	}
+	for oy := range g.out.H {
+		copy(out[oy*g.out.W:(oy+1)*g.out.W], full[oy*wp:])
+	}
+}
+
+// splitPhases writes the even columns of each padded row, then the odd ones, into dst: row y's
+// even half starts at y·wp2, its odd half at (hp + y)·wp2, with wp2 = ⌈wp/2⌉.
+func splitPhases(dst, pad []float32, hp, wp int) {
+	wp2 := (wp + 1) / 2
+	dst = dst[:2*hp*wp2+8]
+	for y := range hp {
+		row := pad[y*wp : (y+1)*wp]
+		ev, od := dst[y*wp2:(y+1)*wp2], dst[(hp+y)*wp2:(hp+y+1)*wp2]
+		for k := range wp2 {
+			ev[k] = row[2*k]
+			if 2*k+1 < wp {
+				od[k] = row[2*k+1]
+			} else {
+				od[k] = 0
+			}
+		}
+	}
+	clear(dst[2*hp*wp2:])
+}
+
+// planeStride2 computes output plane co with horizontal stride 2 from the split phases: each
+// kernel row's even taps, then its odd ones.
+func (g *gconv) planeStride2(out, ph []float32, co, hp, wp int) {
+	w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+	wp2 := (wp + 1) / 2
+	var ev, od [16]float32
+	ne, no := (g.kw+1)/2, g.kw/2
+	b := g.bias0(co)
+	for k := range out {
+		out[k] = b
+	}
+	for oy := range g.out.H {
+		d := out[oy*g.out.W : (oy+1)*g.out.W]
+		for i := range g.kh {
+			y := oy*g.sh + i*g.dh
+			for j := range g.kw {
+				if j%2 == 0 {
+					ev[j/2] = w[i*g.kw+j]
+				} else {
+					od[j/2] = w[i*g.kw+j]
+				}
+			}
+			dwRow(d, ph[y*wp2:], ev[:ne], 1)
+			if no > 0 {
+				dwRow(d, ph[(hp+y)*wp2:], od[:no], 1)
+			}
+		}
+	}
+}
+
+// planeStrided computes output plane co for any other strides, tap by tap.
+func (g *gconv) planeStrided(out, pad []float32, co, wp int) {
+	w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+	b := g.bias0(co)
+	for oy := range g.out.H {
+		d := out[oy*g.out.W : (oy+1)*g.out.W]
+		for ox := range d {
+			acc := b
+			for i := range g.kh {
+				row := pad[(oy*g.sh+i*g.dh)*wp+ox*g.sw:]
+				for j, wv := range w[i*g.kw : (i+1)*g.kw] {
+					acc += float32(wv * row[j*g.dw])
+				}
+			}
+			d[ox] = acc
+		}
+	}
+}
+
+// depthwiseBackward adds each output gradient plane, through the transposed taps, onto its
+// input plane's gradient: for stride 1 as the correlation of the padded gradient with the
+// flipped kernel, row by row like the forward pass; otherwise tap by tap.
+func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gin []float32, ldi int) {
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	mult := g.cout / g.cin
+	if g.backFlipped() {
+		_, _, bh, bw, btop, bleft := g.dwPads()
+		pad := x.pad[:bh*bw+g.dwSlack()]
+		clear(pad[bh*bw:])
+		full := x.tile[:g.in.H*bw]
+		for co := range g.cout {
+			ci := co / mult
+			wf := g.wf[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+			for b := range n {
+				padPlane(pad, gout[co*ldo+b*ohw:co*ldo+(b+1)*ohw], g.out.H, g.out.W, bh, bw, btop, bleft)
+				d := gin[ci*ldi+b*hw : ci*ldi+(b+1)*hw]
+				// On the padded width, as the forward pass, then added to the gradient.
+				clear(full)
+				for i := range g.kh {
+					dwRow(full, pad[i*g.dh*bw:], wf[i*g.kw:(i+1)*g.kw], g.dw)
+				}
+				for iy := range g.in.H {
+					drow := d[iy*g.in.W : (iy+1)*g.in.W]
+					for k, v := range full[iy*bw : iy*bw+g.in.W] {
+						drow[k] += v
+					}
+				}
+			}
+		}
+		return
+	}
+	ay, ax := g.axes()
+	ow := g.out.W
+	for co := range g.cout {
+		ci := co / mult
+		w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+		for b := range n {
+			d := gin[ci*ldi+b*hw : ci*ldi+(b+1)*hw]
+			gr := gout[co*ldo+b*ohw : co*ldo+(b+1)*ohw]
+			for i := range g.kh {
+				ylo, yhi := ay.valid(i)
+				for j := range g.kw {
+					xlo, xhi := ax.valid(j)
+					wv := w[i*g.kw+j]
+					for oy := ylo; oy < yhi; oy++ {
+						line := d[(oy*g.sh-g.pt+i*g.dh)*g.in.W:]
+						ix := xlo*g.sw - g.pl + j*g.dw
+						for _, v := range gr[oy*ow+xlo : oy*ow+xhi] {
+							line[ix] += float32(wv * v)
+							ix += g.sw
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// dwRowGo is dwRow's loop: for each x the taps in order, each product rounded before its add.
+func dwRowGo(out, src, w []float32, dil int) {
+	for x := range out {
+		acc := out[x]
+		for j, wv := range w {
+			acc += float32(wv * src[x+j*dil])
+		}
+		out[x] = acc
+	}
+}
+
+// axpyGo adds a·x to y: a multiply, then an add, each rounded (the conversion forbids fusing
+// them), as the assembly does.
+func axpyGo(y, x []float32, a float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += float32(a * v)
+	}
+}

@@ -1,0 +1,81 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// mobileNetV2 builds MobileNetV2 (Sandler et al. 2018) at side×side as an ONNX import yields it:
+// batch norms folded into biased convolutions, ReLU6 as Clip, random weights.
+func mobileNetV2(tb testing.TB, side int) *Graph {
+	r := rand.New(rand.NewPCG(41, 42))
+	b := NewBuilder(Shape{3, side, side})
+	conv := func(x Value, out, k, stride, groups int) Value {
+		in := b.Shape(x).C
+		return b.Conv2d("c", x, Conv{Out: out, KH: k, KW: k, Stride: stride, Pad: k / 2, Groups: groups,
+			Weight: randVec(r, out*in/groups*k*k, 0.3), Bias: randVec(r, out, 0.1)})
+	}
+	x := b.Clip(conv(b.Input(), 32, 3, 2, 1), 0, 6)
+	for _, s := range [][4]int{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}} {
+		t, c, n, stride := s[0], s[1], s[2], s[3]
+		for i := range n {
+			st := stride
+			if i > 0 {
+				st = 1
+			}
+			in := b.Shape(x).C
+			h := x
+			if t != 1 {
+				h = b.Clip(conv(h, in*t, 1, 1, 1), 0, 6)
+			}
+			h = b.Clip(conv(h, in*t, 3, st, in*t), 0, 6)
+			h = conv(h, c, 1, 1, 1)
+			if st == 1 && in == c {
+				h = b.Add(x, h)
+			}
+			x = h
+		}
+	}
+	x = b.GlobalAvgPool(b.Clip(conv(x, 1280, 1, 1, 1), 0, 6))
+	g, err := b.Build(b.Linear("fc", x, 1000, randVec(r, 1000*1280, 0.03), randVec(r, 1000, 0.1)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
+
+// BenchmarkMobileNetV2 times one worker on micro-batches of 8 images at 224×224: the forward
+// pass, and ODIN's step (forward, input gradient, second forward). img/cpu-s divides by the
+// thread's CPU time, which discounts other load on the machine.
+func BenchmarkMobileNetV2(b *testing.B) {
+	g := mobileNetV2(b, 224)
+	const n = 8
+	x := randVec(rand.New(rand.NewPCG(1, 1)), n*g.Input().Size(), 1)
+	seed := randVec(rand.New(rand.NewPCG(2, 2)), n*1000, 1e-3)
+	run := func(b *testing.B, odin bool) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		e := g.NewExec(n)
+		var gin []float32
+		step := func() {
+			e.Forward(x, n)
+			if odin {
+				gin, _ = e.Backward("", seed, gin)
+				e.Forward(x, n)
+			}
+		}
+		step() // first touch of the buffers
+		b.ResetTimer()
+		t0 := threadCPU()
+		for range b.N {
+			step()
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+		if cpu := threadCPU() - t0; cpu > 0 {
+			b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "img/cpu-s")
+		}
+	}
+	b.Run("forward", func(b *testing.B) { run(b, false) })
+	b.Run("odin", func(b *testing.B) { run(b, true) })
+}

@@ -1,0 +1,156 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ModelConfig describes one served model. In a --models folder it is one JSON file per model
+// (see LoadConfigs); relative paths in it are relative to that file's folder.
+type ModelConfig struct {
+	// Name is the model's name in URLs (/v2/models/NAME); letters, digits, '.', '_' and '-'.
+	Name string `json:"name"`
+	// Checkpoint is the network's checkpoint file (.pth, .th, .safetensors); Arch forces its
+	// architecture ("" infers it). ONNX names an ONNX file instead, when the build has an
+	// ONNX loader (see Loader).
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Arch       string `json:"arch,omitempty"`
+	ONNX       string `json:"onnx,omitempty"`
+	// Threshold is the `odin calibrate` file: ODIN's T, ε and δ. It must have been calibrated
+	// on this checkpoint (its SHA-256 is checked).
+	Threshold string `json:"threshold"`
+	// Methods lists extra detectors scored beside ODIN, e.g. "msp,energy"; each adds an output
+	// score_<method>. Stats is the `odin fit` file the fitted ones need.
+	Methods string `json:"methods,omitempty"`
+	Stats   string `json:"stats,omitempty"`
+	// Resize says how encoded images (BYTES, /v1/score) that are not 32×32 are resized:
+	// nearest, box, bilinear, bicubic or lanczos ("" refuses them); Antialias widens the kernel
+	// when shrinking, as PIL's resize does.
+	Resize    string `json:"resize,omitempty"`
+	Antialias bool   `json:"antialias,omitempty"`
+	// Batching. MaxBatch images per micro-batch (default 8), MaxQueueDelay how long the first
+	// request of a micro-batch waits for others (default 1ms), Queue the requests that may wait
+	// (default 256), Workers the micro-batches computed at once (default GOMAXPROCS).
+	MaxBatch      int      `json:"max_batch,omitempty"`
+	MaxQueueDelay Duration `json:"max_queue_delay,omitempty"`
+	Queue         int      `json:"queue,omitempty"`
+	Workers       int      `json:"workers,omitempty"`
+	// SelfTestScore, if set, is the ODIN score the server's self-test image must get (bit for
+	// bit) before the model is ready; see SelfTestImage.
+	SelfTestScore *float64 `json:"selftest_score,omitempty"`
+}
+
+// Duration is a time.Duration written in JSON as a string such as "2ms".
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want a string such as \"2ms\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %s is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// check reports a configuration that cannot be served.
+func (c *ModelConfig) check() error {
+	switch {
+	case !validName.MatchString(c.Name):
+		return fmt.Errorf("model name %q: want letters, digits, '.', '_' or '-' (at most 128)", c.Name)
+	case (c.Checkpoint == "") == (c.ONNX == ""):
+		return fmt.Errorf("model %s: give exactly one of checkpoint and onnx", c.Name)
+	case c.Threshold == "":
+		return fmt.Errorf("model %s: no threshold file", c.Name)
+	case c.MaxBatch < 0 || c.Queue < 0 || c.Workers < 0:
+		return fmt.Errorf("model %s: max_batch, queue and workers must not be negative", c.Name)
+	}
+	return nil
+}
+
+// resolve makes the config's relative paths relative to dir.
+func (c *ModelConfig) resolve(dir string) {
+	for _, p := range []*string{&c.Checkpoint, &c.ONNX, &c.Threshold, &c.Stats} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+}
+
+// ParseConfig reads one model's configuration; name is used in errors, and relative paths are
+// taken relative to dir. Unknown fields are refused.
+func ParseConfig(data []byte, name, dir string) (ModelConfig, error) {
+	var c ModelConfig
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %v", name, err)
+	}
+	if err := c.check(); err != nil {
+		return c, fmt.Errorf("%s: %v", name, err)
+	}
+	c.resolve(dir)
+	return c, nil
+}
+
+// LoadConfigs reads every *.json file of dir as a ModelConfig, in name order. Two models with
+// one name, or a folder without any, are errors.
+func LoadConfigs(dir string) ([]ModelConfig, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no model configuration (*.json)", dir)
+	}
+	var out []ModelConfig
+	seen := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		c, err := ParseConfig(data, f, dir)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := seen[c.Name]; ok {
+			return nil, fmt.Errorf("model %s is configured twice: %s and %s", c.Name, filepath.Base(prev), filepath.Base(f))
+		}
+		seen[c.Name] = f
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// errNoONNX is returned for an ONNX model when no ONNX loader is configured.
+var errNoONNX = errors.New("this server has no ONNX loader")
+
+func joinQuoted(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}

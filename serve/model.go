@@ -1,0 +1,266 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/decision"
+	"github.com/odin-ood/odin/models"
+	"github.com/odin-ood/odin/nn"
+	"github.com/odin-ood/odin/ood"
+)
+
+// Model is one served classifier with its detectors and decision rule.
+type Model struct {
+	Name      string
+	Net       *models.Model
+	Threshold *decision.Threshold
+	// Detectors are scored for every image; Detectors[0] is ODIN with the threshold's T and ε.
+	Detectors []ood.Detector
+	// Resize brings encoded images to 32×32 (the zero value refuses other sizes).
+	Resize dataset.ResizeMode
+	config ModelConfig
+	b      *batcher
+	met    *metrics
+}
+
+// Loader builds a network from a file of a format the models package does not read (ONNX).
+type Loader func(path string) (*models.Model, error)
+
+// LoadModel builds a model from its configuration: the network, its threshold (which must have
+// been calibrated on this checkpoint) and its detectors. onnx loads ONNX files; it may be nil.
+// The model does not score until Start.
+func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	file := c.Checkpoint
+	var (
+		net *models.Model
+		err error
+	)
+	switch {
+	case c.ONNX != "" && onnx == nil:
+		return nil, fmt.Errorf("model %s: %s: %w", c.Name, c.ONNX, errNoONNX)
+	case c.ONNX != "":
+		file = c.ONNX
+		net, err = onnx(c.ONNX)
+	default:
+		net, err = models.Load(c.Checkpoint, c.Arch)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", c.Name, err)
+	}
+	digest, err := decision.Digest(file)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", c.Name, err)
+	}
+	th, err := decision.Load(c.Threshold)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", c.Name, err)
+	}
+	if err := th.CheckNetwork(digest); err != nil {
+		return nil, fmt.Errorf("model %s: threshold %s: %w", c.Name, c.Threshold, err)
+	}
+	dets, err := detectors(c, net, th)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", c.Name, err)
+	}
+	m := &Model{Name: c.Name, Net: net, Threshold: th, Detectors: dets, config: c}
+	if c.Resize != "" {
+		f, err := dataset.ParseFilter(c.Resize)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: resize: %w", c.Name, err)
+		}
+		m.Resize = dataset.ResizeMode{Filter: f, Antialias: c.Antialias}
+	}
+	return m, nil
+}
+
+// detectors returns ODIN with the threshold's parameters, then the config's other methods ("odin"
+// among them is the same ODIN and is skipped).
+func detectors(c ModelConfig, net *models.Model, th *decision.Threshold) ([]ood.Detector, error) {
+	odin := th.Detector()
+	if err := odin.Validate(); err != nil {
+		return nil, err
+	}
+	dets := []ood.Detector{odin}
+	if strings.TrimSpace(c.Methods) == "" {
+		return dets, nil
+	}
+	names, err := ood.SplitMethods(c.Methods)
+	if err != nil {
+		return nil, err
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return n == "odin" })
+	if len(names) == 0 {
+		return dets, nil
+	}
+	extra, err := ood.Parse(strings.Join(names, ","), ood.Options{Model: net, Stats: func() (*ood.Stats, error) {
+		if c.Stats == "" {
+			return nil, errors.New("fitted detectors need a stats file (\"stats\")")
+		}
+		return ood.ReadStats(c.Stats)
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return append(dets, extra...), nil
+}
+
+// start launches the model's batcher; metrics may be nil.
+func (m *Model) start(mt *metrics) {
+	c := m.config
+	maxBatch, queue, workers := c.MaxBatch, c.Queue, c.Workers
+	if maxBatch == 0 {
+		maxBatch = 8
+	}
+	if queue == 0 {
+		queue = 256
+	}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	delay := time.Duration(c.MaxQueueDelay)
+	if delay == 0 {
+		delay = time.Millisecond
+	}
+	m.b = newBatcher(m.Net, m.Detectors, maxBatch, delay, queue, workers)
+	m.met = mt
+	if mt != nil {
+		m.b.observe = func(n int, waits []time.Duration) {
+			mt.batchSize.WithLabelValues(m.Name).Observe(float64(n))
+			for _, w := range waits {
+				mt.queueWait.WithLabelValues(m.Name).Observe(w.Seconds())
+			}
+			mt.queued.WithLabelValues(m.Name).Set(float64(len(m.b.queue)))
+		}
+		m.b.dropped = func() { mt.dropped.WithLabelValues(m.Name).Inc() }
+	}
+}
+
+// Scores are the results of a request's images.
+type Scores struct {
+	// ODIN holds the ODIN scores (higher = more in-distribution), OOD the decision
+	// (score < δ), Class the predicted class, MSP the maximum softmax probability at T = 1.
+	ODIN  []float64
+	OOD   []bool
+	Class []int64
+	MSP   []float64
+	// Logits holds N×K logits; Extra[d] the scores of Detectors[d+1].
+	Logits []float32
+	Extra  [][]float64
+}
+
+// Score scores n normalised images (3×32×32 each, channel-major) through the model's queue. It
+// fails with ErrQueueFull, ErrClosed or the context's error.
+func (m *Model) Score(ctx context.Context, x []float32, n int) (*Scores, error) {
+	return m.score(ctx, x, n, true)
+}
+
+// score is Score; record says whether the images count in the metrics (not the self-test's).
+func (m *Model) score(ctx context.Context, x []float32, n int, record bool) (*Scores, error) {
+	if m.b == nil {
+		return nil, ErrClosed
+	}
+	if len(x) < n*m.Net.Graph.Input().Size() || n < 1 {
+		return nil, fmt.Errorf("%d values for %d images", len(x), n)
+	}
+	res, err := m.b.submit(ctx, x, n)
+	if err != nil {
+		return nil, err
+	}
+	k := m.Net.Classes()
+	s := &Scores{ODIN: make([]float64, n), OOD: make([]bool, n), Class: make([]int64, n), MSP: make([]float64, n),
+		Logits: make([]float32, 0, n*k), Extra: make([][]float64, len(m.Detectors)-1)}
+	for d := range s.Extra {
+		s.Extra[d] = make([]float64, n)
+	}
+	for i, r := range res {
+		s.ODIN[i] = r.scores[0]
+		s.OOD[i] = !m.Threshold.Decide(r.scores[0])
+		s.Class[i] = int64(argmax(r.logits))
+		s.MSP[i] = ood.MaxSoftmax(r.logits, 1)
+		s.Logits = append(s.Logits, r.logits...)
+		for d := range s.Extra {
+			s.Extra[d][i] = r.scores[d+1]
+		}
+	}
+	if m.met != nil && record {
+		m.met.scored(m.Name, s.ODIN, s.OOD)
+	}
+	return s, nil
+}
+
+// busy reports, without waiting, a full queue: requests then get 429 before their bodies are
+// decoded, so that an overload costs as little CPU as possible. Score still checks properly.
+func (m *Model) busy() error {
+	if m.b != nil && len(m.b.queue) == cap(m.b.queue) {
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// argmax returns the index of the largest logit, the first on ties (as torch.max and package
+// ood do).
+func argmax(f []float32) int {
+	best := 0
+	for i, v := range f {
+		if v > f[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// SelfTestImage is the image of the readiness self-test for inputs of shape s: a fixed smooth
+// colour gradient in [0,1], channel-major.
+func SelfTestImage(s nn.Shape) []float32 {
+	x := make([]float32, s.Size())
+	for c := range s.C {
+		for y := range s.H {
+			for i := range s.W {
+				v := [3]int{255 * i / max(1, s.W-1), 255 * y / max(1, s.H-1), 128 + 127*(i-y)/max(1, s.H+s.W)}[c%3]
+				x[(c*s.H+y)*s.W+i] = float32(v) / 255
+			}
+		}
+	}
+	return x
+}
+
+// selfTest scores SelfTestImage through the queue and directly on a fresh engine, and requires
+// the two to agree bit for bit, to be a valid score, and to equal the configured score if any.
+func (m *Model) selfTest(ctx context.Context) error {
+	shape := m.Net.Graph.Input()
+	x := make([]float32, shape.Size())
+	m.Net.Normalize(x, SelfTestImage(shape), 1)
+	got, err := m.score(ctx, x, 1, false)
+	if err != nil {
+		return fmt.Errorf("self-test: %w", err)
+	}
+	b := ood.NewBatch(m.Net, m.Net.Graph.NewExec(1))
+	if err := b.LoadNormalized(x, 1); err != nil {
+		return fmt.Errorf("self-test: %w", err)
+	}
+	want := make([]float64, 1)
+	if err := m.Detectors[0].Score(ctx, b, want); err != nil {
+		return fmt.Errorf("self-test: %w", err)
+	}
+	s, k := got.ODIN[0], float64(m.Net.Classes())
+	switch {
+	case math.Float64bits(s) != math.Float64bits(want[0]):
+		return fmt.Errorf("self-test: served score %v differs from the engine's %v", s, want[0])
+	case !(s >= 1/k*(1-1e-9) && s <= 1):
+		return fmt.Errorf("self-test: score %v outside [1/K, 1]", s)
+	case m.config.SelfTestScore != nil && *m.config.SelfTestScore != s:
+		return fmt.Errorf("self-test: score %v, the configuration expects %v", s, *m.config.SelfTestScore)
+	}
+	return nil
+}
