@@ -179,49 +179,7 @@ func TestInputGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const n = 2
-			x := randVec(r, n*tc.in.Size(), 1)
-			w := randVec(r, n*3, 1)
-			e := g.NewExec(3)
-			loss := func(x []float32) float64 {
-				if err := e.Forward(x, n); err != nil {
-					t.Fatal(err)
-				}
-				var s float64
-				for i, v := range e.Logits(nil) {
-					s += float64(v) * float64(w[i])
-				}
-				return s
-			}
-			loss(x)
-			grad, err := e.Backward("", w, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var gmax float64
-			for _, v := range grad {
-				gmax = max(gmax, math.Abs(float64(v)))
-			}
-			// Central differences in float32 arithmetic: a wide step is accurate unless it
-			// crosses a ReLU kink, a narrow one is noisy. An element passes if either agrees;
-			// a wrong gradient misses both by far more than these tolerances.
-			fd := func(i int, h float32) float64 {
-				old := x[i]
-				x[i] = old + h
-				up := loss(x)
-				x[i] = old - h
-				down := loss(x)
-				x[i] = old
-				return (up - down) / (2 * float64(h))
-			}
-			for range 40 {
-				i := r.IntN(len(x))
-				wide, narrow := fd(i, 1e-2), fd(i, 2e-3)
-				dw, dn := math.Abs(wide-float64(grad[i])), math.Abs(narrow-float64(grad[i]))
-				if dw > 2e-3*gmax+1e-4 && dn > 1e-2*gmax+1e-4 {
-					t.Errorf("element %d: gradient %v, finite differences %v and %v", i, grad[i], wide, narrow)
-				}
-			}
+			checkInputGradient(t, g, r)
 		})
 	}
 }
