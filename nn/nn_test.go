@@ -208,17 +208,24 @@ func testPoolDeterministic(t *testing.T, in Shape) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 13
-	x := randVec(r, n*in.Size(), 1)
+	checkDeterministic(t, g, randVec(r, 13*in.Size(), 1), 13, [][2]int{{2, 4}, {2, 1}, {3, 5}, {1, 13}})
+}
+
+// checkDeterministic runs g forward and backward (from its logits) on the n images x with one
+// worker and micro-batches of 4, then with each {workers, batch} of others, and requires
+// bit-identical logits and input gradients.
+func checkDeterministic(t *testing.T, g *Graph, x []float32, n int, others [][2]int) {
+	t.Helper()
+	in, k := g.Input(), g.Classes()
 	run := func(workers, batch int) ([]float32, []float32) {
 		p := NewPool(g, workers, batch)
-		logits := make([]float32, n*5)
+		logits := make([]float32, n*k)
 		grads := make([]float32, n*in.Size())
 		err := p.Run(context.Background(), n, func(e *Exec, _, lo, hi int) error {
 			if err := e.Forward(x[lo*in.Size():hi*in.Size()], hi-lo); err != nil {
 				return err
 			}
-			l := e.Logits(logits[lo*5 : lo*5])
+			l := e.Logits(logits[lo*k : lo*k])
 			_, err := e.Backward("", l, grads[lo*in.Size():lo*in.Size()])
 			return err
 		})
@@ -228,7 +235,7 @@ func testPoolDeterministic(t *testing.T, in Shape) {
 		return logits, grads
 	}
 	l1, g1 := run(1, 4)
-	for _, wb := range [][2]int{{2, 4}, {2, 1}, {3, 5}, {1, 13}} {
+	for _, wb := range others {
 		l2, g2 := run(wb[0], wb[1])
 		for i := range l1 {
 			if l1[i] != l2[i] {

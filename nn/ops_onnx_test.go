@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -304,39 +303,7 @@ func TestONNXOpsDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 11
-	xs := randVec(r, n*in.Size(), 1)
-	run := func(workers, batch int) ([]float32, []float32) {
-		p := NewPool(g, workers, batch)
-		logits := make([]float32, n*5)
-		grads := make([]float32, n*in.Size())
-		err := p.Run(context.Background(), n, func(e *Exec, _, lo, hi int) error {
-			if err := e.Forward(xs[lo*in.Size():hi*in.Size()], hi-lo); err != nil {
-				return err
-			}
-			l := e.Logits(logits[lo*5 : lo*5])
-			_, err := e.Backward("", l, grads[lo*in.Size():lo*in.Size()])
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return logits, grads
-	}
-	l1, g1 := run(1, 4)
-	for _, wb := range [][2]int{{2, 3}, {2, 1}, {1, 11}} {
-		l2, g2 := run(wb[0], wb[1])
-		for i := range l1 {
-			if l1[i] != l2[i] {
-				t.Fatalf("workers %d batch %d: logit %d differs: %v vs %v", wb[0], wb[1], i, l1[i], l2[i])
-			}
-		}
-		for i := range g1 {
-			if g1[i] != g2[i] {
-				t.Fatalf("workers %d batch %d: gradient %d differs", wb[0], wb[1], i)
-			}
-		}
-	}
+	checkDeterministic(t, g, randVec(r, 11*in.Size(), 1), 11, [][2]int{{2, 3}, {2, 1}, {1, 11}})
 }
 
 // TestPoolShapes checks output sizes against PyTorch's rule, including a ceil-mode window that
