@@ -68,10 +68,22 @@
 // Config states a run as a user does (network, detectors, parameters, threshold) and Load makes
 // the Scorer and the score files' Meta from it, so that odin score and the Beam pipeline
 // (module github.com/odin-ood/odin/beam) write the same files. A Scorer reads through a Reader
-// (Fetcher: local files, and http(s) URLs with a time limit and a size bound), decodes with
-// dataset.DecodeImage, and scores micro-batches on a worker pool; its scores do not depend on
-// the worker count, the batch size or which images share a batch. Job runs one shard into a
-// score file.
+// (Fetcher: local files, and http(s) URLs with a time limit and a size bound), decodes each image
+// to the network's input size, and scores micro-batches on a worker pool; its scores do not
+// depend on the worker count, the batch size or which images share a batch. Job runs one shard
+// into a score file.
+//
+// # Any input size
+//
+// With a preprocessing (Config.Preprocess, a models.Preprocess: resize of the shorter side,
+// centre crop, mean, std, scale) images of any size are brought to the network's H×W as
+// torchvision's Resize and CenterCrop do (dataset.DecodeTransformed, PIL-exact) and normalised
+// with its mean and std; an image that does not come out at H×W gets a row with the reason.
+// Without one, a 32×32 network decodes with dataset.DecodeImage (Resize brings other sizes to
+// 32×32, as before), and another network has its images resized and cropped to its side
+// (experiment.Network.Transform). The metadata's Params hold the complete preprocessing
+// ("preprocess") and the transform ("transform"), so a file is never resumed, nor shards merged,
+// across different preprocessing.
 //
 // # Exact metrics from pieces
 //

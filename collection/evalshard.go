@@ -56,6 +56,10 @@ func (v *IndexShard) Name() string {
 // Classes are the underlying set's.
 func (v *IndexShard) Classes() []string { return v.Data.Classes() }
 
+// Pixels is the number of values of one image of the underlying set (dataset.PixelsOf), so that
+// a shard of a set of large images is checked and read at their size.
+func (v *IndexShard) Pixels() int { return dataset.PixelsOf(v.Data) }
+
 // Image is image Index(j) of the underlying set.
 func (v *IndexShard) Image(j int, dst []float32) (int, error) {
 	if j < 0 || j >= v.Len() {

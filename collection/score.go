@@ -1,8 +1,10 @@
 package collection
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"sync"
 
 	"github.com/odin-ood/odin/dataset"
@@ -20,11 +22,19 @@ type Scorer struct {
 	Detectors []ood.Detector
 	// Reader reads an input's bytes; nil means a Fetcher with its defaults.
 	Reader Reader
-	// Resize brings images that are not 32×32 to 32×32; the zero value refuses them (the row of
-	// such an image carries the error).
-	Resize dataset.ResizeMode
+	// Transform, if set, is how images become the network's input (resize of the shorter side,
+	// centre crop; a Preprocess's Transform): they must come out at the network's H×W. Without
+	// it a 32×32 network's images are brought to 32×32 by Resize (the zero value refuses other
+	// sizes), and other networks take images at exactly their H×W (Config.Load sets Transform
+	// for them: experiment.Network.Transform). An image that does not fit gets a row carrying
+	// the error.
+	Transform *dataset.Transform
+	Resize    dataset.ResizeMode
 	// Decide, if set, turns an image's scores into a decision ("in" or "out").
 	Decide func(scores []float64) string
+	// Notes are what loading the network changed that the user should be told once (Config.Load
+	// copies experiment.Network.Notes: an ONNX model's removed final Softmax).
+	Notes []string
 
 	pool    *nn.Pool
 	workers []*worker
@@ -90,7 +100,7 @@ func (s *Scorer) scoreBatch(ctx context.Context, e *nn.Exec, w int, paths []stri
 	wk := s.workers[w]
 	if wk == nil {
 		b := s.pool.Batch()
-		wk = &worker{batch: ood.NewBatch(s.Model, e), pixels: make([]float32, b*dataset.Pixels), col: make([]float64, b)}
+		wk = &worker{batch: ood.NewBatch(s.Model, e), pixels: make([]float32, b*s.Model.Graph.Input().Size()), col: make([]float64, b)}
 		s.workers[w] = wk
 	}
 	reader := s.Reader
@@ -98,12 +108,13 @@ func (s *Scorer) scoreBatch(ctx context.Context, e *nn.Exec, w int, paths []stri
 		reader = &Fetcher{}
 	}
 	wk.ok = wk.ok[:0]
+	size := s.Model.Graph.Input().Size()
 	for i, p := range paths {
 		rows[i] = Row{Path: p, Class: -1}
-		dst := wk.pixels[len(wk.ok)*dataset.Pixels : (len(wk.ok)+1)*dataset.Pixels]
+		dst := wk.pixels[len(wk.ok)*size : (len(wk.ok)+1)*size]
 		data, err := reader.Read(ctx, p)
 		if err == nil {
-			err = dataset.DecodeImage(p, data, s.Resize, dst)
+			err = s.decode(p, data, dst)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -152,4 +163,40 @@ func argmax(v []float32) int {
 		}
 	}
 	return best
+}
+
+// maxResized bounds the pixels of an image after its resize and before its crop: a resize keeps
+// the aspect ratio, so a thin image grows far beyond the size its file declares.
+const maxResized = 4096 * 4096
+
+// decode decodes one image into dst at the network's size (see Transform).
+func (s *Scorer) decode(name string, data []byte, dst []float32) error {
+	in := s.Model.Graph.Input()
+	if s.Transform == nil && in.H == dataset.Side && in.W == dataset.Side {
+		return dataset.DecodeImage(name, data, s.Resize, dst)
+	}
+	var t dataset.Transform
+	if s.Transform != nil {
+		t = *s.Transform
+	}
+	c, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: not a readable PNG or JPEG image: %v", name, err)
+	}
+	if c.Width < 1 || c.Height < 1 {
+		return fmt.Errorf("%s: image is %d×%d", name, c.Width, c.Height)
+	}
+	if t.Resize > 0 {
+		if w, h := (dataset.Transform{Resize: t.Resize}).Size(c.Width, c.Height); w > maxResized/h {
+			return fmt.Errorf("%s: image %d×%d resizes to %d×%d, more than %d pixels", name, c.Width, c.Height, w, h, maxResized)
+		}
+	}
+	if w, h := t.Size(c.Width, c.Height); w != in.W || h != in.H {
+		if s.Transform == nil {
+			return fmt.Errorf("%s: image is %d×%d, the network takes %d×%d and no preprocessing resizes it", name, c.Width, c.Height, in.W, in.H)
+		}
+		return fmt.Errorf("%s: image %d×%d becomes %d×%d after preprocessing, the network takes %d×%d", name, c.Width, c.Height, w, h, in.W, in.H)
+	}
+	_, _, err = dataset.DecodeTransformed(name, data, t, dst)
+	return err
 }

@@ -57,7 +57,10 @@
 //	iSUN             <data>/iSUN/iSUN_patches/
 //	Uniform, Gaussian  generated, Options.Count images (10,000 if 0), Options.Seed
 //
-// and any other name is a folder path. The folders are those the seed's archives unpack into,
+// a name FolderPrefix+PATH ("folder:PATH") is an ImageNet-style ImageFolder, labelled by its
+// sorted class folders and transformed by Options.Transform (OpenImageFolder; a PATH without
+// sub-folders is its images, unlabelled), and any other
+// name is a folder path (of 32×32 images). The folders are those the seed's archives unpack into,
 // so unpacking them into the data folder (or running odin fetch) just works. For the
 // Tiny-ImageNet and LSUN sets Open looks, in order, for:
 //

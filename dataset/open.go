@@ -32,6 +32,53 @@ type Options struct {
 	Progress func(done, total int)
 	// Folder applies to sets opened from folders.
 	Folder FolderOptions
+	// Transform prepares the images of sets named FolderPrefix+PATH (an ImageFolder); it must
+	// set Crop, the side the network takes.
+	Transform Transform
+}
+
+// FolderPrefix names an ImageNet-style folder as a set: "folder:PATH" is PATH/<class>/…/<image>,
+// labelled by its sorted class folders as torchvision's ImageFolder, each image transformed by
+// Options.Transform (OpenImageFolder). A PATH without sub-folders is the unlabelled set of the
+// images in it, in sorted order (an OOD set). A plain folder path is a folder of 32×32 images.
+const FolderPrefix = "folder:"
+
+// openImages opens PATH of a FolderPrefix name: an ImageFolder, or the images of a folder
+// without sub-folders, unlabelled.
+func openImages(root string, t Transform) (*ImageFolder, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if isDirFollow(root, e) {
+			return OpenImageFolder(root, t)
+		}
+	}
+	if err := t.Check(); err != nil {
+		return nil, err
+	}
+	if t.Crop <= 0 {
+		return nil, fmt.Errorf("image folder %s: the transform needs a crop size", root)
+	}
+	files, err := walkImages(root)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("image folder %s: no class folders and no images", root)
+	}
+	labels := make([]int, len(files))
+	for i := range labels {
+		labels[i] = -1
+	}
+	return &ImageFolder{root: root, t: t, files: files, labels: labels, side: t.Crop}, nil
+}
+
+// imageFolderPath returns PATH of a name FolderPrefix+PATH.
+func imageFolderPath(name string) (string, bool) {
+	p, ok := strings.CutPrefix(name, FolderPrefix)
+	return p, ok
 }
 
 // Location is where Open finds a set.
@@ -88,6 +135,12 @@ func CacheDir(name string, opt Options) (string, error) {
 func Locate(name string, opt Options) (Location, error) {
 	data, _, derr := opt.dirs()
 	d, known := Lookup(name)
+	if p, ok := imageFolderPath(name); ok {
+		if !isDir(p) {
+			return Location{}, fmt.Errorf("%s: %w: no folder %s", name, ErrMissing, p)
+		}
+		return Location{Path: p, From: "path", Desc: name}, nil
+	}
 	switch {
 	case !known:
 		st, err := os.Stat(name)
@@ -170,7 +223,8 @@ func isDir(p string) bool {
 
 // Open opens a set by name: cifar10 (<data>/cifar-10-batches-bin/test_batch.bin), cifar100
 // (<data>/cifar-100-binary/test.bin), the seed's OOD sets Imagenet, Imagenet_resize, LSUN,
-// LSUN_resize and iSUN, the noise sets Uniform and Gaussian, or else a folder path. See the
+// LSUN_resize and iSUN, the noise sets Uniform and Gaussian, an ImageNet-style folder named
+// FolderPrefix+PATH, or else a folder path (of 32×32 images). See the
 // package documentation for where the OOD sets are looked for.
 func Open(name string, opt Options) (Dataset, error) {
 	return OpenContext(context.Background(), name, opt)
@@ -178,6 +232,9 @@ func Open(name string, opt Options) (Dataset, error) {
 
 // OpenContext is Open with a context that can interrupt a build.
 func OpenContext(ctx context.Context, name string, opt Options) (Dataset, error) {
+	if p, ok := imageFolderPath(name); ok {
+		return openImages(p, opt.Transform)
+	}
 	loc, err := Locate(name, opt)
 	if loc, err = buildIfAsked(ctx, name, opt, loc, err); err != nil {
 		return nil, err

@@ -49,8 +49,11 @@ func Open(checkpoint, thresholdFile string) (*Decider, error) {
 	return NewDecider(m, th), nil
 }
 
-// Score returns the ODIN scores of n images, each of the network's input size (dataset.Pixels
-// values in [0, 1], channel-major, as dataset.FromImage writes them), one after another.
+// Score returns the ODIN scores of n images, each of the network's input size
+// (Model.Graph.Input().Size() values in [0, 1], channel-major: dataset.Pixels for the CIFAR
+// networks, as dataset.FromImage writes them; dataset.DecodeTransformed for other sizes), one
+// after another. A network at another size or from an ONNX file is loaded with
+// experiment.LoadNetworkWith and given to NewDecider.
 func (d *Decider) Score(ctx context.Context, images []float32, n int) ([]float64, error) {
 	size := d.Model.Graph.Input().Size()
 	if n < 0 || len(images) != n*size {

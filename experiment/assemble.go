@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/odin-ood/odin/dataset"
-	"github.com/odin-ood/odin/decision"
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/onnx"
 	"github.com/odin-ood/odin/ood"
@@ -27,12 +26,17 @@ type Network struct {
 	Path  string // the checkpoint file
 	// Checkpoint is "sha256:<hex>" of the checkpoint file, its identity in score caches.
 	Checkpoint string
-	// InSet is the in-distribution set: the known network's, else cifar10 or cifar100 by the
-	// class count, else "".
+	// InSet is the in-distribution set: the known network's, else for a 32×32 network cifar10
+	// or cifar100 by the class count, else "".
 	InSet string
 	// Notes are what importing the model changed that the user should be told once (an ONNX
 	// model's removed final Softmax).
 	Notes []string
+	// Preprocess is the preprocessing given when loading (LoadOptions), complete, nil for the
+	// network's own normalisation.
+	Preprocess *models.Preprocess
+	// Features is the ONNX feature tap given when loading, "" for the default.
+	Features string
 }
 
 // Digest is the checkpoint's hex SHA-256, as decision.Digest returns it and a threshold file
@@ -41,38 +45,15 @@ func (n *Network) Digest() string { return strings.TrimPrefix(n.Checkpoint, "sha
 
 // LoadNetwork resolves nn (a known network's name, looked up under dataDir/models, or a
 // checkpoint path), builds the model (arch "" infers the architecture) and digests the file.
+// LoadNetworkWith takes further options.
 func LoadNetwork(nn, arch, dataDir string) (*Network, error) {
-	path, known, err := models.Resolve(nn, dataDir)
-	if err != nil {
-		return nil, err
-	}
-	if arch == "" {
-		arch = known.Arch
-	}
-	m, notes, err := LoadModel(path, arch, onnx.Options{})
-	if err != nil {
-		return nil, err
-	}
-	digest, err := decision.Digest(path)
-	if err != nil {
-		return nil, err
-	}
-	in := known.InSet
-	if in == "" {
-		switch m.Classes() {
-		case 10:
-			in = "cifar10"
-		case 100:
-			in = "cifar100"
-		}
-	}
-	return &Network{Model: m, NN: nn, Path: path, Checkpoint: "sha256:" + digest, InSet: in, Notes: notes}, nil
+	return LoadNetworkWith(nn, LoadOptions{Arch: arch, Data: dataDir})
 }
 
 // LoadModel builds the model in a file: an ONNX model (.onnx, imported with opt) or a PyTorch
 // checkpoint (arch "" infers the architecture). notes are the ONNX importer's.
 func LoadModel(path, arch string, opt onnx.Options) (m *models.Model, notes []string, err error) {
-	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+	if isONNX(path) {
 		m, rep, err := onnx.Load(path, opt)
 		if err != nil {
 			return nil, nil, err
@@ -195,7 +176,8 @@ type Setup struct {
 // evaluation with the given detectors and statistics.
 func (s *Setup) Identities(dets []ood.Detector, statsID string) (in, out ScoreIdentity) {
 	base := ScoreIdentity{Network: s.Net.Model.Name, Checkpoint: s.Net.Checkpoint, Kernel: CurrentKernel(),
-		Temperature: s.Temperature, Magnitude: s.Magnitude, Methods: detectorNames(dets), Stats: statsID}
+		Temperature: s.Temperature, Magnitude: s.Magnitude, Methods: detectorNames(dets), Stats: statsID,
+		Preprocess: s.Net.preprocessID(), Features: s.Net.Features}
 	in, out = base, base
 	in.Images = ImagesOf(s.In, s.InSet, "", 0)
 	out.Images = ImagesOf(s.Out, s.OutSet, s.Construction, s.Seed)
@@ -209,6 +191,11 @@ func NewEval(s Setup) (*Eval, error) {
 	}
 	if s.InSet == s.OutSet {
 		return nil, fmt.Errorf("OOD set %s is the in-distribution set", s.OutSet)
+	}
+	for _, r := range []Range{s.In, s.Out} {
+		if err := CheckImages(s.Net.Model, r.Data); err != nil {
+			return nil, err
+		}
 	}
 	stats := s.Stats
 	if stats == "" && s.Cache != "" {

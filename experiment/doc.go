@@ -13,7 +13,20 @@
 // checkpoint's SHA-256, the GEMM kernel in use (kernels round differently), T, ε, the methods in
 // column order, the fitted statistics' checksum, and the images (the set's name, its own name,
 // the content digest a built set records in its manifest, construction, seed and index range).
-// FitStats fits the statistics of the fitted detectors (what odin fit runs).
+// FitStats fits the statistics of the fitted detectors (what odin fit runs), Accuracy counts a
+// labelled range's correct top classes (odin accuracy).
+//
+// # Any input size
+//
+// LoadNetworkWith takes LoadOptions: an ONNX model's feature tap and input shape, and a
+// models.Preprocess that replaces the network's normalisation (mean and std left out keep the
+// network's own) and says how image folders are resized and cropped. The Network records both;
+// they enter the score identity only when given, so caches of networks loaded without them keep
+// their folders. Network.Transform is what a dataset.FolderPrefix set ("folder:PATH", an
+// ImageNet-style folder) is opened with, and OpenSet opens any set for a network. Every scoring
+// entry point (Scorer, GridScorer, NewEval, FitStats, CalibrateODIN, Accuracy) takes the image
+// size from the network's input and refuses, through CheckImages (ErrImageSize), a set whose
+// images have another size. ODIN's ε is divided by the std of the normalisation in use.
 // Outcome.WriteTable prints the results, the seed's two-column table or one row per method.
 // Errors are typed (MissingStatsError, ErrRange, and package ood's sentinels) and carry no
 // command-line advice.

@@ -35,6 +35,9 @@ func FitStats(ctx context.Context, net *Network, train dataset.Dataset, n int, m
 	if n < 1 || n > train.Len() {
 		return nil, false, fmt.Errorf("%w: %s has %d images, asked %d", ErrRange, train.Name(), train.Len(), n)
 	}
+	if err := CheckImages(net.Model, train); err != nil {
+		return nil, false, err
+	}
 	step := func(name string, start time.Time) {
 		if opt.Step != nil {
 			opt.Step(name, time.Since(start))

@@ -126,6 +126,9 @@ func (s *GridScorer) ScoreFile(ctx context.Context, ds dataset.Dataset, first, c
 	if first < 0 || count < 1 || first+count > ds.Len() {
 		return nil, fmt.Errorf("%s: images %d to %d requested, the set has %d", ds.Name(), first, first+count-1, ds.Len())
 	}
+	if err := CheckImages(s.Model, ds); err != nil {
+		return nil, err
+	}
 	out := &GridScores{Grid: s.Grid, First: first, Count: count, Cells: make([][]float64, s.Grid.Len()),
 		Baseline: make([]float64, count)}
 	for c := range out.Cells {
@@ -173,7 +176,7 @@ func (s *GridScorer) ScoreFile(ctx context.Context, ds dataset.Dataset, first, c
 	row := make([]float64, 1+s.Grid.Len())
 	err := s.pool.Run(ctx, len(todo), func(e *nn.Exec, worker, lo, hi int) error {
 		w := s.work[worker]
-		if w == nil || len(w.images) < (hi-lo)*dataset.Pixels { // kept from a call with fewer images
+		if w == nil || len(w.images) < (hi-lo)*s.pixels() { // kept from a call with fewer images
 			w = s.newWork(e, min(e.Cap(), len(todo)))
 			s.work[worker] = w
 		}
@@ -243,20 +246,24 @@ func (out *GridScores) readBack(path string, todo []int) ([]int, error) {
 	return rest, nil
 }
 
+// pixels is the number of values of one of the network's input images.
+func (s *GridScorer) pixels() int { return s.Model.Graph.Input().Size() }
+
 // newWork makes a worker's buffers for micro-batches of up to c images: the images in flight,
 // not the Exec's capacity, so that scoring a few images with a large --batch stays small.
 func (s *GridScorer) newWork(e *nn.Exec, c int) *gridWork {
-	w := &gridWork{b: ood.NewBatch(s.Model, e), images: make([]float32, c*dataset.Pixels),
-		x: make([]float32, c*dataset.Pixels), rep: make([]int, c*len(s.Grid.Temperatures))}
+	P := s.pixels()
+	w := &gridWork{b: ood.NewBatch(s.Model, e), images: make([]float32, c*P),
+		x: make([]float32, c*P), rep: make([]int, c*len(s.Grid.Temperatures))}
 	for range s.Grid.Temperatures {
-		w.grads = append(w.grads, make([]float32, c*dataset.Pixels))
+		w.grads = append(w.grads, make([]float32, c*P))
 	}
 	return w
 }
 
 // microBatch scores images first+p for p in pos into position p of out.
 func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dataset, first int, pos []int, out *GridScores, report func(int)) error {
-	const P = dataset.Pixels
+	P := s.pixels()
 	n := len(pos)
 	temps, mags := s.Grid.Temperatures, s.Grid.Magnitudes
 	nT, nE := len(temps), len(mags)
@@ -344,7 +351,7 @@ func (s *GridScorer) microBatch(ctx context.Context, w *gridWork, ds dataset.Dat
 		}
 		chunk := w.jobs[start:min(len(w.jobs), start+capacity)]
 		for j, jb := range chunk {
-			ood.Perturb(w.x[j*P:(j+1)*P], b.Input[jb.i*P:(jb.i+1)*P], w.grads[jb.t][jb.i*P:(jb.i+1)*P], mags[jb.e], s.Model.Std, 1)
+			ood.PerturbImages(w.x[j*P:(j+1)*P], b.Input[jb.i*P:(jb.i+1)*P], w.grads[jb.t][jb.i*P:(jb.i+1)*P], mags[jb.e], s.Model.Std, 1, s.Model.Graph.Input())
 		}
 		logits, err := b.ForwardImages(w.x, len(chunk))
 		if err != nil {

@@ -25,7 +25,11 @@ type ScoreIdentity struct {
 	Temperature, Magnitude float64
 	Methods                []string // the detectors, in column order
 	Stats                  string   // the fitted statistics' content checksum, "" when none are used
-	Images                 Images
+	// Preprocess is the preprocessing given in place of the network's own (its JSON), "" for
+	// none; Features the ONNX feature tap given, "" for the default. Both are recorded only
+	// when set, so that the scores of networks without them keep their folders.
+	Preprocess, Features string
+	Images               Images
 }
 
 // Images identifies the images of a range.
@@ -46,6 +50,12 @@ func (id ScoreIdentity) Map() map[string]string {
 		"network": id.Network, "checkpoint": id.Checkpoint, "kernel": id.Kernel,
 		"temperature": fmtFloat(id.Temperature), "magnitude": fmtFloat(id.Magnitude),
 		"methods": strings.Join(id.Methods, ","), "stats": id.Stats,
+	}
+	if id.Preprocess != "" {
+		m["preprocess"] = id.Preprocess
+	}
+	if id.Features != "" {
+		m["features"] = id.Features
 	}
 	maps.Copy(m, id.Images.Map(""))
 	return m

@@ -47,6 +47,10 @@ func (s *Scorer) Score(ctx context.Context, ds dataset.Dataset, first, count int
 	if first < 0 || count < 0 || first+count > ds.Len() {
 		return nil, fmt.Errorf("%s: images %d to %d requested, the set has %d", ds.Name(), first, first+count-1, ds.Len())
 	}
+	if err := CheckImages(s.Model, ds); err != nil {
+		return nil, err
+	}
+	P := s.Model.Graph.Input().Size()
 	nd := len(s.Detectors)
 	scores := make([][]float64, nd)
 	for d := range scores {
@@ -66,12 +70,12 @@ func (s *Scorer) Score(ctx context.Context, ds dataset.Dataset, first, count int
 			s.batches[w] = ood.NewBatch(s.Model, e)
 		}
 		if len(s.column[w]) < n { // sized by the images in flight, not the batch size
-			s.images[w] = make([]float32, n*dataset.Pixels)
+			s.images[w] = make([]float32, n*P)
 			s.column[w] = make([]float64, n)
 		}
 		b, x := s.batches[w], s.images[w]
 		for i := range n {
-			if _, err := ds.Image(first+lo+i, x[i*dataset.Pixels:(i+1)*dataset.Pixels]); err != nil {
+			if _, err := ds.Image(first+lo+i, x[i*P:(i+1)*P]); err != nil {
 				return err
 			}
 		}

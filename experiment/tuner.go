@@ -52,6 +52,9 @@ type rangeKey struct {
 func (t *Tuner) UseCache(dir string, net *Network, seed uint64) {
 	t.CacheDir, t.seed = dir, seed
 	t.Identity = map[string]string{"network": net.Model.Name, "checkpoint": net.Checkpoint, "kernel": CurrentKernel()}
+	if p := net.preprocessID(); p != "" {
+		t.Identity["preprocess"] = p
+	}
 }
 
 // NewTuner makes a tuner with the given workers and micro-batch size.

@@ -32,9 +32,13 @@ type conv struct {
 	fwOff, bwOff       []int
 	// Winograd F(4×4, 3×3) for 3×3 stride-1 pad-1 planes that fit it, in each direction.
 	fwWino, bwWino *winograd
+	// bwAdjoint: the input gradient is the adjoint of fwWino (see adjointMin), and bwWino nil.
+	bwAdjoint bool
 	// gradStore: this layer alone takes its input's gradient, so its backward overwrites it
 	// rather than adding to it (see ownGradients).
 	gradStore bool
+	// gradOver: the same without a fused normalisation, on every path (see storeGradients).
+	gradOver bool
 }
 
 // winogradBudget is the number of floats one Winograd chunk's transformed inputs and products
@@ -46,11 +50,16 @@ func (c *conv) prepare() { c.prepareWith(false) }
 
 // prepareWith is prepare, using Winograd's algorithm where it applies unless noWinograd (for
 // tests and benchmarks that compare the paths).
-func (c *conv) prepareWith(noWinograd bool) {
+func (c *conv) prepareWith(noWinograd bool) { c.prepareAll(noWinograd, false) }
+
+// prepareAll is prepareWith that can also keep the flipped-kernel Winograd backward where the
+// adjoint would apply (noAdjoint), for tests that compare the two.
+func (c *conv) prepareAll(noWinograd, noAdjoint bool) {
 	k := c.cin * c.kh * c.kw
 	c.pointwise = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
 	wino := !noWinograd && c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad == 1 && winogradFits(c.in.H, c.in.W)
 	c.fw, c.bw, c.fwWino, c.bwWino, c.fwDirect, c.bwDirect = nil, nil, nil, nil, false, false
+	c.bwAdjoint = wino && !noAdjoint && c.cin*c.cout >= adjointMin
 	if wino {
 		c.fwWino = newWinograd(c.cin, c.cout, c.in.H, c.in.W, c.w, winogradBudget)
 	} else {
@@ -58,8 +67,13 @@ func (c *conv) prepareWith(noWinograd bool) {
 	}
 	c.flipped = !c.pointwise && c.stride == 1 && c.kh == c.kw && c.out.H == c.in.H && c.out.W == c.in.W &&
 		c.kh-1-c.pad >= 0 && c.kw-1-c.pad >= 0
-	t := make([]float32, len(c.w))
-	if c.flipped {
+	var t []float32
+	if !c.bwAdjoint {
+		t = make([]float32, len(c.w))
+	}
+	switch {
+	case c.bwAdjoint:
+	case c.flipped:
 		// t[ci][co][i][j] = w[co][ci][kh-1-i][kw-1-j]
 		for co := range c.cout {
 			for ci := range c.cin {
@@ -75,7 +89,7 @@ func (c *conv) prepareWith(noWinograd bool) {
 		} else {
 			c.bw = gemm.Pack(c.cin, c.cout*c.kh*c.kw, t, c.cout*c.kh*c.kw)
 		}
-	} else {
+	default:
 		for co := range c.cout {
 			for r := range k {
 				t[r*c.cout+co] = c.w[co*k+r]
@@ -173,13 +187,31 @@ func chunk(rows, colsPerImage, cap int) int {
 	return min(k, cap)
 }
 
+// colBudget is the most floats a strided convolution lowers at once (1 MiB, Zen 4's L2): the
+// stem of an ImageNet network lowers 147 rows of 112×112 columns per image, 7 MiB.
+const colBudget = 1 << 18
+
+// lowering returns how the lowered (im2col) paths split a micro-batch: per images per product,
+// each in bands of band output rows. A strided convolution whose one image would not fit
+// colBudget is lowered a band of rows at a time, at least 256 columns each; the others take
+// whole images (see chunk). Bands depend on the shapes alone, so every image is summed in the
+// same order (col2im) whatever the batch.
+func (c *conv) lowering(cap int) (per, band int) {
+	rows, ow := c.cin*c.kh*c.kw, c.out.W
+	if c.stride > 1 && rows*c.out.H*ow > colBudget {
+		band = max(colBudget/(rows*ow), (256+ow-1)/ow, 1)
+		return 1, min(band, c.out.H)
+	}
+	return chunk(rows, c.out.H*ow, cap), c.out.H
+}
+
 // scratch returns the col and tmp sizes this layer needs at batch capacity cap.
 func (c *conv) scratch(cap int) (col, tmp int) {
-	ohw, hw := c.out.H*c.out.W, c.in.H*c.in.W
+	hw := c.in.H * c.in.W
 	if !c.pointwise && ((!c.fwDirect && c.fwWino == nil) || !c.flipped) {
 		// The lowered forward product and the transposed backward one.
-		rows := c.cin * c.kh * c.kw
-		col = rows * chunk(rows, ohw, cap) * ohw
+		per, band := c.lowering(cap)
+		col = c.cin * c.kh * c.kw * per * band * c.out.W
 	}
 	if c.flipped && !c.bwDirect && c.bwWino == nil {
 		rows := c.cout * c.kh * c.kw
@@ -190,6 +222,10 @@ func (c *conv) scratch(cap int) (col, tmp int) {
 			v, _, _ := wg.scratch(cap)
 			col = max(col, v)
 		}
+	}
+	if c.bwAdjoint {
+		z, _, _ := c.fwWino.adjointScratch(cap)
+		col = max(col, z)
 	}
 	if c.pre != nil {
 		tmp = c.cin * (cap*hw + rowPad)
@@ -205,6 +241,10 @@ func (c *conv) directScratch(cap int) (pad, tile int) {
 			_, m, p := wg.scratch(cap)
 			pad, tile = max(pad, p), max(tile, m)
 		}
+	}
+	if c.bwAdjoint {
+		_, m, p := c.fwWino.adjointScratch(cap)
+		pad, tile = max(pad, p), max(tile, m)
 	}
 	if c.fwDirect {
 		pad = max(pad, padSize(c.cin, c.in.H, c.in.W, c.kh, c.pad))
@@ -231,21 +271,21 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 			x.direct(c.fw, c.fwOff, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.pad, b, c.pre, out, ldo, c.out.H, c.out.W, false)
 		}
 	default:
-		rows := c.cin * c.kh * c.kw
-		per := chunk(rows, ohw, x.cap)
+		per, band := c.lowering(x.cap)
+		ow := c.out.W
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
-			cols := (b1 - b0) * ohw
-			im2col(x.col, cols, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, c.out.W, b0, b1, c.pre)
-			c.fw.Mul(out[b0*ohw:], ldo, x.col, cols, cols, nil, false, x.ws)
+			for oy0 := 0; oy0 < c.out.H; oy0 += band {
+				oy1 := min(c.out.H, oy0+band)
+				cols := (b1 - b0) * (oy1 - oy0) * ow
+				im2col(x.col, cols, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, ow, b0, b1, oy0, oy1, c.pre)
+				c.fw.Mul(out[b0*ohw+oy0*ow:], ldo, x.col, cols, cols, nil, false, x.ws)
+			}
 		}
 	}
 	if c.bias != nil {
 		for co, v := range c.bias {
-			row := out[co*ldo : co*ldo+n*ohw]
-			for i := range row {
-				row[i] += v
-			}
+			x.addBias(out[co*ldo:co*ldo+n*ohw], v)
 		}
 	}
 }
@@ -258,7 +298,7 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	ldi, ldo := x.ld(hw), x.ld(ohw)
 	if c.gradStore {
 		// Straight into gin, then through the normalisation in place.
-		c.bwWino.run(x, n, gout, ldo, nil, gin[0], ldi, false)
+		c.winoBackward(x, n, gout, ldo, gin[0], ldi, false)
 		p := c.pre
 		for ci := range c.cin {
 			vec.BNGradInPlace(gin[0][ci*ldi:ci*ldi+n*hw], in[0][ci*ldi:ci*ldi+n*hw], p.scale[ci], p.shift[ci], p.relu)
@@ -272,15 +312,15 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	}
 	// Without a fused normalisation the gradient accumulates straight into gin; with one it
 	// goes through tmp and is then scaled and masked.
-	dst, acc := gin[0], true
+	dst, acc := gin[0], !c.gradOver
 	if c.pre != nil {
 		dst, acc = x.tmp, false
 	}
 	switch {
 	case c.pointwise:
 		c.bw.Mul(dst, ldi, gout, ldo, n*hw, nil, acc, x.ws)
-	case c.bwWino != nil:
-		c.bwWino.run(x, n, gout, ldo, nil, dst, ldi, acc)
+	case c.bwWino != nil || c.bwAdjoint:
+		c.winoBackward(x, n, gout, ldo, dst, ldi, acc)
 	case c.bwDirect:
 		for b := range n {
 			x.direct(c.bw, c.bwOff, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kh-1-c.pad, b, nil, dst, ldi, c.in.H, c.in.W, acc)
@@ -291,7 +331,7 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
 			cols := (b1 - b0) * hw
-			im2col(x.col, cols, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kw, 1, c.kh-1-c.pad, c.in.H, c.in.W, b0, b1, nil)
+			im2col(x.col, cols, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kw, 1, c.kh-1-c.pad, c.in.H, c.in.W, b0, b1, 0, c.in.H, nil)
 			c.bw.Mul(dst[b0*hw:], ldi, x.col, cols, cols, nil, acc, x.ws)
 		}
 	default:
@@ -300,13 +340,16 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 				clear(dst[ci*ldi : ci*ldi+n*hw])
 			}
 		}
-		rows := c.cin * c.kh * c.kw
-		per := chunk(rows, ohw, x.cap)
+		per, band := c.lowering(x.cap)
+		ow := c.out.W
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
-			cols := (b1 - b0) * ohw
-			c.bw.Mul(x.col, cols, gout[b0*ohw:], ldo, cols, nil, false, x.ws)
-			col2im(dst, ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, c.out.W, b0, b1, x.col, cols)
+			for oy0 := 0; oy0 < c.out.H; oy0 += band {
+				oy1 := min(c.out.H, oy0+band)
+				cols := (b1 - b0) * (oy1 - oy0) * ow
+				c.bw.Mul(x.col, cols, gout[b0*ohw+oy0*ow:], ldo, cols, nil, false, x.ws)
+				col2im(dst, ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, ow, b0, b1, oy0, oy1, x.col, cols)
+			}
 		}
 	}
 	if c.pre == nil {
@@ -318,12 +361,22 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	}
 }
 
-// im2col lowers images b0..b1 of src (ch channels of h×w, channel stride ld) for a kh×kw
-// convolution: row (ci, i, j), column (image, oy, ox) of col (row length cols) holds the input
-// pixel under kernel tap (i, j) for output (oy, ox). With pre the pixel is normalised (and
+// winoBackward is the input gradient of a Winograd convolution, without its normalisation.
+func (c *conv) winoBackward(x *execCtx, n int, gout []float32, ldo int, dst []float32, ldi int, acc bool) {
+	if c.bwAdjoint {
+		c.fwWino.adjoint(x, n, gout, ldo, dst, ldi, acc)
+		return
+	}
+	c.bwWino.run(x, n, gout, ldo, nil, dst, ldi, acc)
+}
+
+// im2col lowers output rows oy0..oy1 of images b0..b1 of src (ch channels of h×w, channel stride
+// ld; all rows when there are several images) for a kh×kw convolution: row (ci, i, j), column
+// (image, oy, ox) of col (row length cols) holds the input pixel under kernel tap (i, j) for
+// output (oy, ox). With pre the pixel is normalised (and
 // rectified) first; padding stays zero, as it is applied after normalisation in the network.
-func im2col(col []float32, cols int, src []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1 int, pre *affine) {
-	hw, ohw := h*w, oh*ow
+func im2col(col []float32, cols int, src []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1, oy0, oy1 int, pre *affine) {
+	hw, ohw := h*w, (oy1-oy0)*ow
 	for ci := range ch {
 		var s, t float32 = 1, 0
 		relu := false
@@ -345,8 +398,8 @@ func im2col(col []float32, cols int, src []float32, ld, ch, h, w, kh, kw, stride
 				lo = min(lo, hi)
 				for b := b0; b < b1; b++ {
 					plane := src[ci*ld+b*hw:]
-					for oy := range oh {
-						dst := row[(b-b0)*ohw+oy*ow : (b-b0)*ohw+oy*ow+ow]
+					for oy := oy0; oy < oy1; oy++ {
+						dst := row[(b-b0)*ohw+(oy-oy0)*ow : (b-b0)*ohw+(oy-oy0)*ow+ow]
 						iy := oy*stride - pad + i
 						if iy < 0 || iy >= h {
 							clear(dst)
@@ -379,8 +432,8 @@ func im2col(col []float32, cols int, src []float32, ld, ch, h, w, kh, kw, stride
 
 // col2im is the adjoint of im2col without normalisation: it adds each column entry back onto
 // the input pixel it was taken from.
-func col2im(dst []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1 int, col []float32, cols int) {
-	hw, ohw := h*w, oh*ow
+func col2im(dst []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1, oy0, oy1 int, col []float32, cols int) {
+	hw, ohw := h*w, (oy1-oy0)*ow
 	for ci := range ch {
 		for i := range kh {
 			for j := range kw {
@@ -395,12 +448,12 @@ func col2im(dst []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1 int
 				}
 				for b := b0; b < b1; b++ {
 					plane := dst[ci*ld+b*hw:]
-					for oy := range oh {
+					for oy := oy0; oy < oy1; oy++ {
 						iy := oy*stride - pad + i
 						if iy < 0 || iy >= h {
 							continue
 						}
-						src := row[(b-b0)*ohw+oy*ow:]
+						src := row[(b-b0)*ohw+(oy-oy0)*ow:]
 						line := plane[iy*w:]
 						ix := lo*stride - pad + j
 						for ox := lo; ox < hi; ox++ {

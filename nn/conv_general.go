@@ -158,10 +158,7 @@ func (g *gconv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	}
 	if g.bias != nil {
 		for co, v := range g.bias {
-			row := out[co*ldo : co*ldo+n*ohw]
-			for i := range row {
-				row[i] += v
-			}
+			x.addBias(out[co*ldo:co*ldo+n*ohw], v)
 		}
 	}
 }
@@ -279,8 +276,8 @@ func (g *gconv) padScratch(cap int) (pad, tile int) {
 		return 0, 0
 	}
 	hp, wp, bh, bw, _, _ := g.dwPads()
-	// tile: the stride-1 plane on the padded width, or the split phases of stride 2.
-	return max(hp*wp, bh*bw) + g.dwSlack(), max(g.out.H*wp, 2*hp*((wp+1)/2)+8)
+	// tile: the stride-1 plane on the padded width, or one padded row (planeRows).
+	return max(hp*wp, bh*bw) + g.dwSlack(), max(g.out.H*wp, 2*hp*((wp+1)/2)+8) + 8
 }
 
 // backFlipped reports whether the backward pass is the stride-1 correlation of the padded
@@ -295,8 +292,8 @@ func (g *gconv) backFlipped() bool {
 // bias first and then the taps in a fixed order. With stride 1 the plane is computed on the
 // padded width, kernel row by kernel row, each one call of dwRow over the whole plane (the
 // columns past the output's width are discarded), so that even 7×7 planes run whole vectors;
-// with horizontal stride 2 the padded rows are split into even and odd columns, which makes
-// each phase a stride-1 row.
+// with horizontal stride 2 each output row is computed at every column of the padded row and
+// every second column kept (planeRows).
 func (g *gconv) depthwiseForward(x *execCtx, n int, src []float32, ldi int, dst []float32, ldo int) {
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
@@ -306,16 +303,13 @@ func (g *gconv) depthwiseForward(x *execCtx, n int, src []float32, ldi int, dst 
 	for ci := range g.cin {
 		for b := range n {
 			padPlane(pad, src[ci*ldi+b*hw:ci*ldi+(b+1)*hw], g.in.H, g.in.W, hp, wp, g.pt, g.pl)
-			if g.phased() {
-				splitPhases(x.tile, pad, hp, wp)
-			}
 			for co := ci * mult; co < (ci+1)*mult; co++ {
 				out := dst[co*ldo+b*ohw : co*ldo+(b+1)*ohw]
 				switch {
 				case g.sh == 1 && g.sw == 1:
 					g.planeStride1(x, out, pad, co, wp)
-				case g.phased():
-					g.planeStride2(out, x.tile, co, hp, wp)
+				case g.sw <= 2:
+					g.planeRows(out, x.tile, pad, co, wp)
 				default:
 					g.planeStrided(out, pad, co, wp)
 				}
@@ -325,11 +319,6 @@ func (g *gconv) depthwiseForward(x *execCtx, n int, src []float32, ldi int, dst 
 			}
 		}
 	}
-}
-
-// phased reports whether the forward pass splits rows into even and odd columns.
-func (g *gconv) phased() bool {
-	return g.sw == 2 && g.dw == 1 && g.kw <= 31 && !(g.sh == 1 && g.sw == 1)
 }
 
 // dwSlack is how far past the padded plane the whole-plane rows of dwRow may read.
@@ -345,7 +334,7 @@ func (g *gconv) bias0(co int) float32 {
 // planeStride1 computes output plane co on the padded width in x.tile, then keeps its columns.
 func (g *gconv) planeStride1(x *execCtx, out, pad []float32, co, wp int) {
 	w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
-	full := x.tile[:g.out.H*wp]
+	full := x.tile[:whole(g.out.H*wp)]
 	b := g.bias0(co)
 	for k := range full {
 		full[k] = b
@@ -358,52 +347,25 @@ func (g *gconv) planeStride1(x *execCtx, out, pad []float32, co, wp int) {
 	}
 }
 
-// splitPhases writes the even columns of each padded row, then the odd ones, into dst: row y's
-// even half starts at y·wp2, its odd half at (hp + y)·wp2, with wp2 = ⌈wp/2⌉.
-func splitPhases(dst, pad []float32, hp, wp int) {
-	wp2 := (wp + 1) / 2
-	dst = dst[:2*hp*wp2+8]
-	for y := range hp {
-		row := pad[y*wp : (y+1)*wp]
-		ev, od := dst[y*wp2:(y+1)*wp2], dst[(hp+y)*wp2:(hp+y+1)*wp2]
-		for k := range wp2 {
-			ev[k] = row[2*k]
-			if 2*k+1 < wp {
-				od[k] = row[2*k+1]
-			} else {
-				od[k] = 0
-			}
-		}
-	}
-	clear(dst[2*hp*wp2:])
-}
-
-// planeStride2 computes output plane co with horizontal stride 2 from the split phases: each
-// kernel row's even taps, then its odd ones.
-func (g *gconv) planeStride2(out, ph []float32, co, hp, wp int) {
+// planeRows computes output plane co for a horizontal stride of 2 (any vertical stride): each
+// output row's input rows are correlated with the kernel at every column, one dwRow call per
+// kernel row over the whole padded row in tmp, and the row keeps every second column. That is
+// twice the multiply-adds, but whole vectors of them, where splitting rows into even and odd
+// columns or strided taps cost more in scalar moves than the products themselves.
+func (g *gconv) planeRows(out, tmp, pad []float32, co, wp int) {
 	w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
-	wp2 := (wp + 1) / 2
-	var ev, od [16]float32
-	ne, no := (g.kw+1)/2, g.kw/2
+	full := tmp[:whole((g.out.W-1)*g.sw+1)]
 	b := g.bias0(co)
-	for k := range out {
-		out[k] = b
-	}
 	for oy := range g.out.H {
-		d := out[oy*g.out.W : (oy+1)*g.out.W]
+		for k := range full {
+			full[k] = b
+		}
 		for i := range g.kh {
-			y := oy*g.sh + i*g.dh
-			for j := range g.kw {
-				if j%2 == 0 {
-					ev[j/2] = w[i*g.kw+j]
-				} else {
-					od[j/2] = w[i*g.kw+j]
-				}
-			}
-			dwRow(d, ph[y*wp2:], ev[:ne], 1)
-			if no > 0 {
-				dwRow(d, ph[(hp+y)*wp2:], od[:no], 1)
-			}
+			dwRow(full, pad[(oy*g.sh+i*g.dh)*wp:], w[i*g.kw:(i+1)*g.kw], g.dw)
+		}
+		d := out[oy*g.out.W : (oy+1)*g.out.W]
+		for ox := range d {
+			d[ox] = full[ox*g.sw]
 		}
 	}
 }
@@ -437,7 +399,7 @@ func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gi
 		_, _, bh, bw, btop, bleft := g.dwPads()
 		pad := x.pad[:bh*bw+g.dwSlack()]
 		clear(pad[bh*bw:])
-		full := x.tile[:g.in.H*bw]
+		full := x.tile[:whole(g.in.H*bw)]
 		for co := range g.cout {
 			ci := co / mult
 			wf := g.wf[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
@@ -457,6 +419,10 @@ func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gi
 				}
 			}
 		}
+		return
+	}
+	if g.sw <= 2 {
+		g.depthwiseBackRows(x, n, gout, ldo, gin, ldi)
 		return
 	}
 	ay, ax := g.axes()
@@ -485,6 +451,50 @@ func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gi
 		}
 	}
 }
+
+// depthwiseBackRows is the input gradient for strides other than 1 (horizontal stride at most
+// 2), the transpose of planeRows: each output gradient row, spread to every sw-th column of a
+// padded row (zeros between), is added through each tap onto a zero-padded gradient plane, one
+// axpy of the whole row per tap, and the plane's inside is then added to the input gradient.
+func (g *gconv) depthwiseBackRows(x *execCtx, n int, gout []float32, ldo int, gin []float32, ldi int) {
+	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
+	mult := g.cout / g.cin
+	hp, wp, _, _, _, _ := g.dwPads()
+	plane := x.pad[:hp*wp]
+	up := x.tile[:(g.out.W-1)*g.sw+1]
+	for co := range g.cout {
+		ci := co / mult
+		w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+		for b := range n {
+			clear(plane)
+			gr := gout[co*ldo+b*ohw : co*ldo+(b+1)*ohw]
+			for oy := range g.out.H {
+				clear(up)
+				for ox, v := range gr[oy*g.out.W : (oy+1)*g.out.W] {
+					up[ox*g.sw] = v
+				}
+				for i := range g.kh {
+					row := plane[(oy*g.sh+i*g.dh)*wp:]
+					for j, wv := range w[i*g.kw : (i+1)*g.kw] {
+						axpy(row[j*g.dw:j*g.dw+len(up)], up, wv)
+					}
+				}
+			}
+			d := gin[ci*ldi+b*hw : ci*ldi+(b+1)*hw]
+			for iy := range g.in.H {
+				src := plane[(iy+g.pt)*wp+g.pl:]
+				for k := range d[iy*g.in.W : (iy+1)*g.in.W] {
+					d[iy*g.in.W+k] += src[k]
+				}
+			}
+		}
+	}
+}
+
+// whole rounds a row length up to whole vectors of 8, so that dwRow runs no scalar tail: the
+// extra columns read the padded plane's next row or its slack (dwSlack) and are discarded, and
+// every kept column gets the same operations either way.
+func whole(n int) int { return (n + 7) &^ 7 }
 
 // dwRowGo is dwRow's loop: for each x the taps in order, each product rounded before its add.
 func dwRowGo(out, src, w []float32, dil int) {

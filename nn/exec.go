@@ -11,6 +11,21 @@ type execCtx struct {
 	cap                 int
 	ws                  *gemm.Workspace
 	col, tmp, pad, tile []float32
+	ones                []float32    // onesLen ones, for addBias
+	wgT                 *gemm.Packed // transposed Winograd kernels (see winograd.adjoint)
+}
+
+// onesLen is the length of execCtx.ones.
+const onesLen = 4096
+
+// addBias adds v to every element of row, as a multiply-add of a vector of ones in AVX2 where
+// the CPU has it: v·1 is exact, so the sum is the scalar loop's, bit for bit.
+func (x *execCtx) addBias(row []float32, v float32) {
+	for len(row) > 0 {
+		m := min(len(row), onesLen)
+		axpy(row[:m], x.ones[:m], v)
+		row = row[m:]
+	}
 }
 
 // rowPad is the gap, in floats, after each channel row of a micro-batch. Without it the rows
@@ -27,16 +42,14 @@ func (x *execCtx) ld(hw int) int { return x.cap*hw + rowPad }
 // a few images cost memory for a few images whatever the batch size; once grown, repeated runs
 // allocate nothing. An Exec is not safe for concurrent use; give each goroutine its own (see Pool).
 type Exec struct {
-	g      *Graph
-	limit  int         // Cap
-	x      execCtx     // x.cap is the micro-batch the buffers hold, 0 before the first run
-	vals   [][]float32 // per value, its slice of a root buffer (nil if not materialised)
-	grads  [][]float32
-	groots [][]float32
-	gclear [][]float32 // the gradient roots a backward pass from the logits clears
-	n      int
-	ins    [][]float32 // reusable argument slices, one per step
-	gins   [][]float32
+	g     *Graph
+	limit int         // Cap
+	x     execCtx     // x.cap is the micro-batch the buffers hold, 0 before the first run
+	vals  [][]float32 // per value, its slice of a root buffer (nil if not materialised)
+	grads [][]float32 // per value, its slice of a shared gradient buffer (see gradbuf.go)
+	n     int
+	ins   [][]float32 // reusable argument slices, one per step
+	gins  [][]float32
 }
 
 // NewExec returns an executor for micro-batches of up to batch images (1 if batch < 1, MaxBatch
@@ -59,33 +72,49 @@ func (e *Exec) reserve(n int) {
 }
 
 // layOut allocates the values and their gradients for micro-batches of x.cap images in one arena:
-// each root value's buffer, its gradient's, and the slices of them its members use.
+// the shared gradient buffers (gradbuf.go) and value buffers (valbuf.go), each as large as the
+// largest root it holds, each other root value's own buffer, and the slices of them its members
+// use.
 func (e *Exec) layOut() {
 	g, p := e.g, e.g.plan
-	e.groots, e.gclear = nil, nil
+	gp := p.grads
 	nv := len(g.nodes)
 	e.vals = make([][]float32, nv)
 	e.grads = make([][]float32, nv)
 	roots := make([][]float32, nv)
+	// Gradient buffers, then shared value buffers, then the values of their own.
+	slotSize := make([]int, gp.slots+p.valSlots)
 	total := 0
 	for v := range nv {
 		if p.root[v] == v {
 			sh := p.shape[v]
-			total += 2 * sh.C * e.x.ld(sh.H*sh.W)
+			size := sh.C * e.x.ld(sh.H*sh.W)
+			slotSize[gp.slot[v]] = max(slotSize[gp.slot[v]], size)
+			if s := p.valSlot[v]; s >= 0 {
+				slotSize[gp.slots+s] = max(slotSize[gp.slots+s], size)
+			} else {
+				total += size
+			}
 		}
 	}
+	for _, s := range slotSize {
+		total += s
+	}
 	arena := hugeFloats(total)
+	slots := make([][]float32, len(slotSize))
+	for i, s := range slotSize {
+		slots[i], arena = arena[:s:s], arena[s:]
+	}
 	for v := range nv {
 		if p.root[v] == v {
 			sh := p.shape[v]
 			size := sh.C * e.x.ld(sh.H*sh.W)
-			roots[v], arena = arena[:size:size], arena[size:]
-			e.groots = append(e.groots, arena[:size:size])
-			if !p.gradOwned[v] {
-				e.gclear = append(e.gclear, arena[:size:size])
+			if s := p.valSlot[v]; s >= 0 {
+				roots[v] = slots[gp.slots+s][:size:size]
+			} else {
+				roots[v], arena = arena[:size:size], arena[size:]
 			}
-			arena = arena[size:]
-			e.grads[v] = e.groots[len(e.groots)-1]
+			e.grads[v] = slots[gp.slot[v]][:size:size]
 		}
 	}
 	for v := range nv {
@@ -123,6 +152,10 @@ func (e *Exec) sizeScratch() {
 			a, b = c.directScratch(batch)
 			pad, tile = max(pad, a), max(tile, b)
 		}
+	}
+	e.x.ones = make([]float32, onesLen)
+	for i := range e.x.ones {
+		e.x.ones[i] = 1
 	}
 	e.x.col = make([]float32, col)
 	e.x.tmp = make([]float32, tmp)
@@ -205,21 +238,25 @@ func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, erro
 	if len(grad) < e.n*s.Size() {
 		return nil, fmt.Errorf("nn: %d gradient values for %d images of %v", len(grad), e.n, s)
 	}
-	// From a tap, layers downstream of it are skipped, including owners of gradients that are
-	// then never written: clear everything.
-	roots := e.gclear
-	if id != e.g.output {
-		roots = e.groots
+	// Steps downstream of the starting point are skipped: the gradients they would have
+	// started are cleared here, with the seed's, and the others just before their first write.
+	steps, gp := e.g.plan.steps, e.g.plan.grads
+	last := -1
+	for i, st := range steps {
+		if st.out == id {
+			last = i
+		}
 	}
-	for _, r := range roots {
-		clear(r)
+	for v, r := range e.g.plan.root {
+		if r == v && gp.lo[v] <= last && gp.hi[v] > last {
+			clear(e.grads[v])
+		}
 	}
 	scatter(e.grads[id], grad, e.n, s, e.x.ld(s.H*s.W))
-	steps := e.g.plan.steps
-	for i := len(steps) - 1; i >= 0; i-- {
+	for i := last; i >= 0; i-- {
 		st := steps[i]
-		if st.out > id {
-			continue // downstream of the starting point: no gradient reaches it
+		for _, r := range gp.clearAt[i] {
+			clear(e.grads[r])
 		}
 		e.ins, e.gins = e.ins[:0], e.gins[:0]
 		for _, v := range st.in {

@@ -99,7 +99,7 @@ func (b *Builder) Linear(name string, x Value, out int, weight, bias []float32) 
 	case bias != nil && len(bias) != out:
 		return b.fail("%s: bias has %d elements, want %d", name, len(bias), out)
 	}
-	return b.add(name, &linear{in: in, out: out, w: weight, b: bias}, Shape{out, 1, 1}, x)
+	return b.add(name, newLinear(in, out, weight, bias), Shape{out, 1, 1}, x)
 }
 
 // Add appends the elementwise sum of two values (a residual connection). Shapes that differ

@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/odin-ood/odin/internal/vec"
+import (
+	"github.com/odin-ood/odin/internal/gemm"
+	"github.com/odin-ood/odin/internal/vec"
+)
 
 // Every value of a micro-batch is stored channel-major with the images side by side:
 // element (c, image b, pixel p) of a value with plane size hw sits at c·ld + b·hw + p, where
@@ -72,8 +75,12 @@ func (r relu) backward(x *execCtx, n int, in [][]float32, out, gout []float32, g
 	}
 }
 
-// add is a residual sum.
-type add struct{ c, hw int }
+// add is a residual sum. store[i]: this sum alone takes input i's gradient, which its backward
+// then writes rather than adds to (see storeGradients).
+type add struct {
+	c, hw int
+	store [2]bool
+}
 
 func (a add) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	rows, hw := a.c, a.hw
@@ -90,15 +97,17 @@ func (a add) forward(x *execCtx, n int, in [][]float32, out []float32) {
 func (a add) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
 	rows, hw := a.c, a.hw
 	ld := x.ld(hw)
-	for _, dst := range gin {
+	for j, dst := range gin {
 		if dst == nil {
 			continue
 		}
 		for c := range rows {
 			g := gout[c*ld : c*ld+n*hw]
 			d := dst[c*ld : c*ld+n*hw]
-			for i, v := range g {
-				d[i] += v
+			if a.store[j] {
+				copy(d, g)
+			} else {
+				axpy(d, g, 1) // 1·g is exact: the scalar loop's sums
 			}
 		}
 	}
@@ -281,25 +290,30 @@ func (p *globalPool) backward(x *execCtx, n int, in [][]float32, out, gout []flo
 	}
 }
 
-// linear is a fully connected layer on vectors (values with a 1×1 plane).
+// linear is a fully connected layer on vectors (values with a 1×1 plane): one matrix product
+// over the micro-batch, whose images are the columns, in each direction.
 type linear struct {
 	in, out int
 	w, b    []float32
+	fw, bw  *gemm.Packed // out × in, and its transpose
+}
+
+func newLinear(in, out int, w, b []float32) *linear {
+	t := make([]float32, len(w))
+	for k := range out {
+		for c := range in {
+			t[c*out+k] = w[k*in+c]
+		}
+	}
+	return &linear{in: in, out: out, w: w, b: b, fw: gemm.Pack(out, in, w, in), bw: gemm.Pack(in, out, t, out)}
 }
 
 func (l *linear) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	ld := x.ld(1)
-	for k := range l.out {
-		w := l.w[k*l.in : (k+1)*l.in]
-		for b := range n {
-			var s float32
-			for c, wc := range w {
-				s += wc * in[0][c*ld+b]
-			}
-			if l.b != nil {
-				s += l.b[k]
-			}
-			out[k*ld+b] = s
+	l.fw.Mul(out, ld, in[0], ld, n, nil, false, x.ws)
+	if l.b != nil {
+		for k, v := range l.b {
+			x.addBias(out[k*ld:k*ld+n], v)
 		}
 	}
 }
@@ -309,15 +323,7 @@ func (l *linear) backward(x *execCtx, n int, in [][]float32, out, gout []float32
 		return
 	}
 	ld := x.ld(1)
-	for c := range l.in {
-		for b := range n {
-			var s float32
-			for k := range l.out {
-				s += l.w[k*l.in+c] * gout[k*ld+b]
-			}
-			gin[0][c*ld+b] += s
-		}
-	}
+	l.bw.Mul(gin[0], ld, gout, ld, n, nil, true, x.ws)
 }
 
 // shortcutA subsamples by 2 and zero-pads channels: lo channels below, the rest above.

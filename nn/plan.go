@@ -8,8 +8,13 @@ type plan struct {
 	// starting at channel chOff[v]; root[v] < 0 means v is never materialised.
 	root, chOff []int
 	// gradOwned[v] means one layer alone takes value v's gradient and overwrites it (see
-	// conv.gradStore), so a backward pass from the logits need not clear it first.
+	// conv.gradStore and storeGradients), so a backward pass need not clear it first.
 	gradOwned []bool
+	// grads is the sharing of gradient buffers between values (gradbuf.go).
+	grads *gradPlan
+	// valSlot[v] is the shared buffer of a transient value (valbuf.go), -1 for the others.
+	valSlot  []int
+	valSlots int
 	// shape is each value's per-image shape as executed; it differs from the graph's where a
 	// rewrite (see poolFirst) changed what the value holds.
 	shape []Shape
@@ -41,6 +46,9 @@ func compile(g *Graph) *plan {
 	w.schedule(p, live)
 	ownGradients(p, w.external)
 	fuseActivations(p, w.external) // fuse.go
+	storeGradients(p, w.external)  // gradbuf.go
+	p.grads = planGradients(p, w.external)
+	planValues(p, w.external)
 	return p
 }
 
@@ -185,8 +193,9 @@ func (w *rewrite) schedule(p *plan, live []bool) {
 
 // ownGradients lets a convolution whose input, normalised as it is read, has no other consumer
 // write that input's gradient instead of adding to it: the buffer is its own (not inside a
-// concatenation, not the input or a tap), so the zeroing that accumulation needs is saved. Only
-// the Winograd path, which DenseNet's 3×3 convolutions take, implements the overwrite.
+// concatenation, not the input or a tap), so the zeroing that accumulation needs is saved. With
+// the normalisation, only the Winograd path, which DenseNet's 3×3 convolutions take, implements
+// the overwrite; storeGradients (gradbuf.go) does the same for layers without one.
 func ownGradients(p *plan, external []bool) {
 	uses := make([]int, len(p.root))
 	for _, st := range p.steps {
@@ -197,7 +206,7 @@ func ownGradients(p *plan, external []bool) {
 	p.gradOwned = make([]bool, len(p.root))
 	for i, st := range p.steps {
 		c, ok := st.op.(*conv)
-		if !ok || c.pre == nil || c.bwWino == nil {
+		if !ok || c.pre == nil || (c.bwWino == nil && !c.bwAdjoint) {
 			continue
 		}
 		v := st.in[0]

@@ -78,7 +78,7 @@ func (b *Builder) MaxPool(x Value, p Pool2D) Value {
 	if !ok {
 		return Value{0}
 	}
-	return b.add("maxpool", &maxPool{w}, w.out, x)
+	return b.add("maxpool", newMaxPool(w), w.out, x)
 }
 
 // AvgPool2d appends an average pooling (without dilation).
@@ -102,24 +102,57 @@ func span(o, k, s, p, n, q int) (lo, hi, end int) {
 	return max(lo, 0), hi, end
 }
 
-type maxPool struct{ window }
+// maxPool keeps, per output row and column, the window's taps that fall inside the input, so
+// that finding a window's maximum checks no bounds.
+type maxPool struct {
+	window
+	ys, xs []tapRange // per output row, per output column
+}
 
-// argmax returns the plane index of the first maximum of output pixel (oy, ox), or -1 when the
-// window holds no input pixel.
-func (w *window) argmax(src []float32, oy, ox int) int {
-	best, at := float32(math.Inf(-1)), -1
-	for i := range w.kh {
-		iy := oy*w.sh - w.pt + i*w.dh
-		if iy < 0 || iy >= w.in.H {
-			continue
-		}
-		for j := range w.kw {
-			ix := ox*w.sw - w.pl + j*w.dw
-			if ix < 0 || ix >= w.in.W {
-				continue
+// tapRange is the taps [lo, hi) of one window along one axis that land inside the input, and
+// the input index of tap 0.
+type tapRange struct{ lo, hi, at int }
+
+func newMaxPool(w window) *maxPool {
+	m := &maxPool{window: w}
+	ranges := func(o, n, s, d, p, k int) []tapRange {
+		r := make([]tapRange, o)
+		for i := range r {
+			at := i*s - p
+			lo, hi := 0, k
+			for lo < k && at+lo*d < 0 {
+				lo++
 			}
-			k := iy*w.in.W + ix
-			if v := src[k]; at < 0 || v > best || v != v {
+			for hi > lo && at+(hi-1)*d >= n {
+				hi--
+			}
+			r[i] = tapRange{lo, hi, at}
+		}
+		return r
+	}
+	m.ys = ranges(w.out.H, w.in.H, w.sh, w.dh, w.pt, w.kh)
+	m.xs = ranges(w.out.W, w.in.W, w.sw, w.dw, w.pl, w.kw)
+	return m
+}
+
+// argmax returns the plane index of the first maximum of output pixel (oy, ox) in row-major
+// order (the first NaN if there is one), or -1 when the window holds no input pixel.
+func (m *maxPool) argmax(src []float32, oy, ox int) int {
+	y, x := m.ys[oy], m.xs[ox]
+	if y.lo >= y.hi || x.lo >= x.hi {
+		return -1
+	}
+	w := m.in.W
+	at := (y.at+y.lo*m.dh)*w + x.at + x.lo*m.dw
+	best := src[at]
+	if best != best {
+		return at
+	}
+	for i := y.lo; i < y.hi; i++ {
+		row := (y.at + i*m.dh) * w
+		for j := x.lo; j < x.hi; j++ {
+			k := row + x.at + j*m.dw
+			if v := src[k]; v > best || v != v {
 				best, at = v, k
 				if v != v {
 					return at
@@ -135,35 +168,81 @@ func (m *maxPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	ldi, ldo := x.ld(hw), x.ld(ohw)
 	for c := range m.in.C {
 		for b := range n {
-			src := in[0][c*ldi+b*hw : c*ldi+(b+1)*hw]
-			dst := out[c*ldo+b*ohw : c*ldo+(b+1)*ohw]
-			for oy := range m.out.H {
-				for ox := range m.out.W {
-					v := float32(math.Inf(-1))
-					if k := m.argmax(src, oy, ox); k >= 0 {
-						v = src[k]
-					}
-					dst[oy*m.out.W+ox] = v
-				}
-			}
+			m.plane(out[c*ldo+b*ohw:c*ldo+(b+1)*ohw], in[0][c*ldi+b*hw:c*ldi+(b+1)*hw])
 		}
 	}
 }
 
+// plane pools one plane. Each window's maximum is found with the branch-free built-in max,
+// which differs from argmax's first maximum only in the sign of a zero maximum (+0 wins) and in
+// which NaN wins: those windows, a zero or NaN maximum, go to argmax.
+func (m *maxPool) plane(dst, src []float32) {
+	w := m.in.W
+	for oy := range m.out.H {
+		y := m.ys[oy]
+		row := dst[oy*m.out.W : (oy+1)*m.out.W]
+		for ox := range row {
+			xr := m.xs[ox]
+			if y.lo >= y.hi || xr.lo >= xr.hi {
+				row[ox] = float32(math.Inf(-1))
+				continue
+			}
+			best := src[(y.at+y.lo*m.dh)*w+xr.at+xr.lo*m.dw]
+			for i := y.lo; i < y.hi; i++ {
+				line := src[(y.at+i*m.dh)*w+xr.at+xr.lo*m.dw:]
+				if m.dw == 1 {
+					for _, v := range line[:xr.hi-xr.lo] {
+						best = max(best, v)
+					}
+					continue
+				}
+				for j := range xr.hi - xr.lo {
+					best = max(best, line[j*m.dw])
+				}
+			}
+			if best == 0 || best != best {
+				best = src[m.argmax(src, oy, ox)]
+			}
+			row[ox] = best
+		}
+	}
+}
+
+// backward sends each output's gradient to its window's first maximum: the first pixel equal to
+// the output (argmax's pixel, as equal values compare equal), or argmax's when the output is NaN.
 func (m *maxPool) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
 	if gin[0] == nil {
 		return
 	}
 	hw, ohw := m.in.H*m.in.W, m.out.H*m.out.W
 	ldi, ldo := x.ld(hw), x.ld(ohw)
+	w := m.in.W
 	for c := range m.in.C {
 		for b := range n {
 			src := in[0][c*ldi+b*hw : c*ldi+(b+1)*hw]
 			d := gin[0][c*ldi+b*hw : c*ldi+(b+1)*hw]
 			g := gout[c*ldo+b*ohw : c*ldo+(b+1)*ohw]
+			o := out[c*ldo+b*ohw : c*ldo+(b+1)*ohw]
 			for oy := range m.out.H {
+				y := m.ys[oy]
 				for ox := range m.out.W {
-					if k := m.argmax(src, oy, ox); k >= 0 {
+					xr, v := m.xs[ox], o[oy*m.out.W+ox]
+					k := -1
+					if v == v {
+					find:
+						for i := y.lo; i < y.hi; i++ {
+							base := (y.at+i*m.dh)*w + xr.at
+							for j := xr.lo; j < xr.hi; j++ {
+								if src[base+j*m.dw] == v {
+									k = base + j*m.dw
+									break find
+								}
+							}
+						}
+					} else {
+						k = m.argmax(src, oy, ox)
+					}
+					if k >= 0 {
 						d[k] += g[oy*m.out.W+ox]
 					}
 				}

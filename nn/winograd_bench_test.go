@@ -10,7 +10,8 @@ import (
 // BenchmarkConv3x3 times forward and backward of stride-1 pad-1 3×3 convolutions at the shapes of
 // DenseNet-BC-100 (with the fused batch norm and ReLU of its bottleneck layers), CIFAR ResNets
 // and WRN-28-10 on 32×32 images, micro-batches of 8, by Winograd's algorithm and by the direct
-// one. GFLOP/s counts the direct algorithm's operations in both, so it compares times;
+// one, and for the wide layers that take the adjoint backward (see adjointMin) also by the
+// flipped-kernel Winograd backward that it replaces (-flipped). GFLOP/s counts the direct algorithm's operations in both, so it compares times;
 // cpu-GFLOP/s divides by the thread's CPU time, which discounts other load on the machine.
 func BenchmarkConv3x3(b *testing.B) {
 	cases := []struct {
@@ -23,22 +24,22 @@ func BenchmarkConv3x3(b *testing.B) {
 		{3, 24, 32, false},
 	}
 	for _, tc := range cases {
-		for _, direct := range []bool{false, true} {
+		for _, path := range []string{"", "-direct", "-flipped"} {
+			if path == "-flipped" && tc.cin*tc.cout < adjointMin {
+				continue
+			}
 			name := fmt.Sprintf("%dto%d-%dpx", tc.cin, tc.cout, tc.hw)
 			if tc.bn {
 				name = "bnrelu-" + name
 			}
-			if direct {
-				name += "-direct"
-			}
-			b.Run(name, func(b *testing.B) {
-				benchConv(b, tc.cin, tc.cout, tc.hw, tc.bn, direct)
+			b.Run(name+path, func(b *testing.B) {
+				benchConv(b, tc.cin, tc.cout, tc.hw, tc.bn, path)
 			})
 		}
 	}
 }
 
-func benchConv(b *testing.B, cin, cout, hw int, bn, direct bool) {
+func benchConv(b *testing.B, cin, cout, hw int, bn bool, path string) {
 	r := rand.New(rand.NewPCG(1, 1))
 	in := Shape{cin, hw, hw}
 	bd := NewBuilder(in)
@@ -52,8 +53,8 @@ func benchConv(b *testing.B, cin, cout, hw int, bn, direct bool) {
 		b.Fatal(err)
 	}
 	for _, st := range g.plan.steps {
-		if c, ok := st.op.(*conv); ok && direct {
-			c.prepareWith(true)
+		if c, ok := st.op.(*conv); ok && path != "" {
+			c.prepareAll(path == "-direct", path == "-flipped")
 		}
 	}
 	const n = 8

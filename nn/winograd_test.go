@@ -113,7 +113,7 @@ func TestWinogradChosen(t *testing.T) {
 	for _, tc := range []struct {
 		h, w int
 		want bool
-	}{{16, 16, true}, {32, 32, true}, {8, 32, true}, {8, 8, true}, {16, 8, true}, {4, 8, false}, {7, 7, false}, {16, 12, false}, {6, 6, false}} {
+	}{{16, 16, true}, {32, 32, true}, {8, 32, true}, {8, 8, true}, {16, 8, true}, {4, 8, false}, {7, 7, false}, {16, 12, false}, {6, 6, false}, {28, 28, false}} {
 		b := NewBuilder(Shape{2, tc.h, tc.w})
 		y := b.Conv2d("c", b.Input(), Conv{Out: 3, KH: 3, KW: 3, Stride: 1, Pad: 1, Weight: randVec(r, 54, 1)})
 		g, err := b.Build(b.Linear("fc", b.GlobalAvgPool(y), 2, randVec(r, 6, 1), nil))

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -34,6 +35,57 @@ type job struct {
 	out    []result // filled by the worker
 	queued time.Time
 	done   chan error // receives once
+	lease  *lease     // x's share of the byte budget
+}
+
+// finish returns the job's bytes to the budget (the queue no longer holds x; returning them
+// first lets the caller's next request find them free) and answers it.
+func (j *job) finish(err error) {
+	j.lease.release()
+	j.done <- err
+}
+
+// lease is a share of a batcher's byte budget, returned once.
+type lease struct {
+	b    *batcher
+	n    int64
+	once sync.Once
+}
+
+func (l *lease) release() {
+	if l == nil {
+		return
+	}
+	l.once.Do(func() {
+		l.b.bmu.Lock()
+		l.b.used -= l.n
+		l.b.bmu.Unlock()
+	})
+}
+
+// leased is the number of bytes leased.
+func (b *batcher) leased() int64 {
+	b.bmu.Lock()
+	defer b.bmu.Unlock()
+	return b.used
+}
+
+// reserve takes the bytes of n images from the budget before they are decoded, so that the
+// images of every request between decoding and answer — in preparation, queued or computing —
+// fit in it whatever their size. It fails with ErrQueueFull when the budget is taken, and with
+// 413 when n images could never fit.
+func (b *batcher) reserve(n int) (*lease, error) {
+	bytes := int64(n) * int64(b.size) * 4
+	if bytes > b.budget {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "%d images of %d values take %d bytes, more than the model's limit of %d (max_queue_bytes)", n, b.size, bytes, b.budget)
+	}
+	b.bmu.Lock()
+	defer b.bmu.Unlock()
+	if b.used+bytes > b.budget {
+		return nil, ErrQueueFull
+	}
+	b.used += bytes
+	return &lease{b: b, n: bytes}, nil
 }
 
 // batcher gathers the jobs of many requests into micro-batches, as Triton's dynamic batcher does:
@@ -52,11 +104,15 @@ type batcher struct {
 	closed  bool
 	observe func(batch int, waits []time.Duration)
 	dropped func()
+
+	bmu    sync.Mutex
+	budget int64 // bytes of images the model may hold (max_queue_bytes)
+	used   int64 // bytes leased
 }
 
-func newBatcher(net *models.Model, dets []ood.Detector, maxBatch int, delay time.Duration, queue, workers int) *batcher {
+func newBatcher(net *models.Model, dets []ood.Detector, maxBatch int, delay time.Duration, queue, workers int, budget int64) *batcher {
 	b := &batcher{net: net, size: net.Graph.Input().Size(), dets: dets, max: maxBatch, delay: delay, queue: make(chan *job, queue),
-		observe: func(int, []time.Duration) {}, dropped: func() {}}
+		observe: func(int, []time.Duration) {}, dropped: func() {}, budget: budget}
 	for range workers {
 		b.wg.Add(1)
 		go b.work(net.Graph.NewExec(maxBatch))
@@ -65,19 +121,29 @@ func newBatcher(net *models.Model, dets []ood.Detector, maxBatch int, delay time
 }
 
 // submit queues n images and waits for their results. It fails at once with ErrQueueFull when
-// the queue is full, and with the context's error when ctx ends first. The job then stays
-// queued until a worker takes it and drops it uncomputed; x must not be reused meanwhile.
-func (b *batcher) submit(ctx context.Context, x []float32, n int) ([]result, error) {
-	j := &job{ctx: ctx, x: x, n: n, out: make([]result, n), queued: time.Now(), done: make(chan error, 1)}
+// the queue or the byte budget is full, and with the context's error when ctx ends first. The
+// job then stays queued until a worker takes it and drops it uncomputed; x must not be reused
+// meanwhile. l is x's lease (nil: submit takes one); it is released when the job is answered,
+// or at once if the job is not queued.
+func (b *batcher) submit(ctx context.Context, x []float32, n int, l *lease) ([]result, error) {
+	if l == nil {
+		var err error
+		if l, err = b.reserve(n); err != nil {
+			return nil, err
+		}
+	}
+	j := &job{ctx: ctx, x: x, n: n, out: make([]result, n), queued: time.Now(), done: make(chan error, 1), lease: l}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
+		l.release()
 		return nil, ErrClosed
 	}
 	select {
 	case b.queue <- j:
 	default:
 		b.mu.RUnlock()
+		l.release()
 		return nil, ErrQueueFull
 	}
 	b.mu.RUnlock()
@@ -131,7 +197,7 @@ func (b *batcher) gather(first *job, carry **job) []*job {
 	add := func(j *job) bool {
 		if err := j.ctx.Err(); err != nil {
 			b.dropped()
-			j.done <- err
+			j.finish(err)
 			return true
 		}
 		if total > 0 && total+j.n > b.max {
@@ -196,11 +262,11 @@ func (b *batcher) run(ob *ood.Batch, jobs []*job) {
 		for lo := 0; lo < j.n; lo += b.max {
 			hi := min(j.n, lo+b.max)
 			if err := b.compute(ob, j.x[lo*b.size:hi*b.size], j.out[lo:hi]); err != nil {
-				j.done <- err
+				j.finish(err)
 				return
 			}
 		}
-		j.done <- nil
+		j.finish(nil)
 		return
 	}
 	x := make([]float32, 0, total*b.size)
@@ -213,7 +279,7 @@ func (b *batcher) run(ob *ood.Batch, jobs []*job) {
 	for _, j := range jobs {
 		copy(j.out, out[off:off+j.n])
 		off += j.n
-		j.done <- err
+		j.finish(err)
 	}
 }
 
@@ -240,6 +306,5 @@ func (b *batcher) compute(ob *ood.Batch, x []float32, out []result) error {
 	return nil
 }
 
-// imageSize is the number of values of one 3×32×32 image, the only size encoded images are
-// decoded to.
-const imageSize = 3 * 32 * 32
+// DefaultMaxQueueBytes is a model's byte budget for images when its configuration sets none.
+const DefaultMaxQueueBytes = 256 << 20

@@ -11,6 +11,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/models"
+	"github.com/odin-ood/odin/nn"
 )
 
 // ModelConfig describes one served model. In a --models folder it is one JSON file per model
@@ -20,7 +24,7 @@ type ModelConfig struct {
 	Name string `json:"name"`
 	// Checkpoint is the network's checkpoint file (.pth, .th, .safetensors); Arch forces its
 	// architecture ("" infers it). ONNX names an ONNX file instead, when the build has an
-	// ONNX loader (see Loader).
+	// ONNX loader (see Loader); a Checkpoint ending in .onnx is taken as ONNX.
 	Checkpoint string `json:"checkpoint,omitempty"`
 	Arch       string `json:"arch,omitempty"`
 	ONNX       string `json:"onnx,omitempty"`
@@ -31,9 +35,18 @@ type ModelConfig struct {
 	// score_<method>. Stats is the `odin fit` file the fitted ones need.
 	Methods string `json:"methods,omitempty"`
 	Stats   string `json:"stats,omitempty"`
-	// Resize says how encoded images (BYTES, /v1/score) that are not 32×32 are resized:
-	// nearest, box, bilinear, bicubic or lanczos ("" refuses them); Antialias widens the kernel
-	// when shrinking, as PIL's resize does.
+	// Preprocess, if set, is how encoded images (BYTES, /v1/score) become the network's input,
+	// as torchvision's Resize, CenterCrop, ToTensor and Normalize do (see models.Preprocess; in
+	// JSON an object such as {"resize": 256, "crop": 224}, read by models.ParsePreprocess, so
+	// that missing mean, std, scale and interpolation take ImageNet's values). Its mean, std and
+	// scale also normalise the "pixels" input. Given in Go, a nil Mean or Std keeps the network's
+	// own and Scale 0 is 1/255 (as experiment.LoadOptions). A missing crop is the network's side
+	// (a square network), and a missing resize then that side too.
+	Preprocess *models.Preprocess `json:"preprocess,omitempty"`
+	// Resize says how encoded images that are not 32×32 are resized for a 32×32 network without
+	// Preprocess: nearest, box, bilinear, bicubic or lanczos ("" refuses them); Antialias widens
+	// the kernel when shrinking, as PIL's resize does. A network of another size without
+	// Preprocess has its images resized (shorter side, bilinear) and centre-cropped to its side.
 	Resize    string `json:"resize,omitempty"`
 	Antialias bool   `json:"antialias,omitempty"`
 	// Batching. MaxBatch images per micro-batch (default 8), MaxQueueDelay how long the first
@@ -43,6 +56,11 @@ type ModelConfig struct {
 	MaxQueueDelay Duration `json:"max_queue_delay,omitempty"`
 	Queue         int      `json:"queue,omitempty"`
 	Workers       int      `json:"workers,omitempty"`
+	// MaxQueueBytes bounds the memory of the images a model holds, from the moment a request's
+	// images are decoded until it is answered: 4·C·H·W bytes per image (default 256 MiB, about
+	// 21,800 CIFAR images or 445 at 3×224×224). A request that would pass it gets 429, one that
+	// could never fit 413. Queue alone counts requests, whatever their images' size.
+	MaxQueueBytes int64 `json:"max_queue_bytes,omitempty"`
 	// SelfTestScore, if set, is the ODIN score the server's self-test image must get (bit for
 	// bit) before the model is ready; see SelfTestImage.
 	SelfTestScore *float64 `json:"selftest_score,omitempty"`
@@ -82,8 +100,13 @@ func (c *ModelConfig) check() error {
 		return fmt.Errorf("model %s: give exactly one of checkpoint and onnx", c.Name)
 	case c.Threshold == "":
 		return fmt.Errorf("model %s: no threshold file", c.Name)
-	case c.MaxBatch < 0 || c.Queue < 0 || c.Workers < 0:
-		return fmt.Errorf("model %s: max_batch, queue and workers must not be negative", c.Name)
+	case c.MaxBatch < 0 || c.Queue < 0 || c.Workers < 0 || c.MaxQueueBytes < 0:
+		return fmt.Errorf("model %s: max_batch, queue, workers and max_queue_bytes must not be negative", c.Name)
+	}
+	if c.Preprocess != nil {
+		if err := completePreprocess(*c.Preprocess, [3]float32{}, [3]float32{1, 1, 1}).Check(); err != nil {
+			return fmt.Errorf("model %s: %w", c.Name, err)
+		}
 	}
 	return nil
 }
@@ -100,11 +123,23 @@ func (c *ModelConfig) resolve(dir string) {
 // ParseConfig reads one model's configuration; name is used in errors, and relative paths are
 // taken relative to dir. Unknown fields are refused.
 func ParseConfig(data []byte, name, dir string) (ModelConfig, error) {
-	var c ModelConfig
+	// preprocess is read by models.ParsePreprocess, which gives missing fields their defaults.
+	var aux struct {
+		ModelConfig
+		Preprocess json.RawMessage `json:"preprocess"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("%s: %v", name, err)
+	if err := dec.Decode(&aux); err != nil {
+		return aux.ModelConfig, fmt.Errorf("%s: %v", name, err)
+	}
+	c := aux.ModelConfig
+	if len(aux.Preprocess) > 0 && !bytes.Equal(bytes.TrimSpace(aux.Preprocess), []byte("null")) {
+		p, err := models.ParsePreprocess(aux.Preprocess)
+		if err != nil {
+			return c, fmt.Errorf("%s: %v", name, err)
+		}
+		c.Preprocess = &p
 	}
 	if err := c.check(); err != nil {
 		return c, fmt.Errorf("%s: %v", name, err)
@@ -153,4 +188,45 @@ func joinQuoted(s []string) string {
 		q[i] = fmt.Sprintf("%q", v)
 	}
 	return strings.Join(q, ", ")
+}
+
+// completePreprocess fills what p leaves out as experiment.LoadNetworkWith does: a nil Mean or
+// Std from the network's own mean and std (in units of v/255), Scale 0 as 1/255, and the
+// bilinear interpolation.
+func completePreprocess(p models.Preprocess, mean, std [3]float32) models.Preprocess {
+	if p.Scale == 0 {
+		p.Scale = 1.0 / 255
+	}
+	if p.Interpolation == "" {
+		p.Interpolation = "bilinear"
+	}
+	k := 255 * p.Scale // Apply divides by it
+	own := func(v [3]float32) []float64 {
+		return []float64{float64(v[0]) * k, float64(v[1]) * k, float64(v[2]) * k}
+	}
+	if p.Mean == nil {
+		p.Mean = own(mean)
+	}
+	if p.Std == nil {
+		p.Std = own(std)
+	}
+	return p
+}
+
+// imageTransform is how encoded images reach a network's input shape in: the preprocessing's
+// resize and crop (p may be nil), with a missing crop the side of a square network and a missing
+// resize then that side too — experiment.Network.Transform's rule, so that odin serve prepares
+// images as odin eval prepares folder sets.
+func imageTransform(p *models.Preprocess, in nn.Shape) dataset.Transform {
+	var t dataset.Transform
+	if p != nil {
+		t = p.Transform()
+	}
+	if t.Crop == 0 && in.H == in.W {
+		t.Crop = in.H
+		if t.Resize == 0 {
+			t.Resize = in.H
+		}
+	}
+	return t
 }

@@ -8,14 +8,25 @@
 //
 // A Model is a network (a checkpoint, or an ONNX file through a Loader), the `odin calibrate`
 // threshold file that was calibrated on that very checkpoint (its SHA-256 is checked), ODIN with
-// the file's T and ε, optional extra detectors, and the resize filter for encoded images.
-// ModelConfig is its JSON configuration; LoadConfigs reads a folder of them.
+// the file's T and ε, optional extra detectors, and how encoded images become the network's
+// input: a preprocessing (models.Preprocess: resize, centre crop, mean, std), or for a 32×32
+// network without one the resize filter. ModelConfig is its JSON configuration; LoadConfigs
+// reads a folder of them.
 //
-// Inputs (a request gives exactly one): "input" FP32 [N,3,32,32], already normalised; "pixels"
-// UINT8 [N,32,32,3], RGB, normalised with the network's mean and std; "image" BYTES [N], PNG or
-// JPEG (base64 strings in JSON), decoded as package dataset decodes files (PIL's RGB
-// conversion), resized to 32×32 by the model's filter, then normalised. Outputs, all by default
-// or those the request names: "ood_score" FP32 [N] (ODIN's score; higher means more
+// # Inputs
+//
+// A request gives exactly one input, at the network's input shape C×H×W (3×32×32 for the CIFAR
+// networks; the model metadata reports it): "input" FP32 [N,C,H,W], already normalised; "pixels"
+// UINT8 [N,H,W,C], RGB, normalised with the network's mean and std (the preprocessing's, if the
+// model has one); "image" BYTES [N], PNG or JPEG of any size (base64 strings in JSON), decoded as
+// package dataset decodes files (PIL's RGB conversion), brought to H×W, then normalised. An image
+// is brought to H×W by the preprocessing's resize and crop (dataset.DecodeTransformed, PIL-exact;
+// a missing crop is a square network's side), and must come out at H×W; without a preprocessing,
+// a 32×32 network resizes it to 32×32 with its filter (dataset.DecodeImage, as before any size
+// was served), and another network resizes and crops it to its side. Tensors or images of
+// another size are refused with 400.
+//
+// Outputs, all by default or those the request names: "ood_score" FP32 [N] (ODIN's score; higher means more
 // in-distribution), "ood_score_fp64" FP64 [N] (the same, unrounded), "is_ood" BOOL [N]
 // (ood_score < δ, compared in float64), "predicted_class" INT64 [N], "logits" FP32 [N,K], and
 // "score_<method>" FP32 [N] per extra detector. Response parameters carry the detector, T (temperature), ε (magnitude),
@@ -36,6 +47,10 @@
 // images, and computes them as one micro-batch (Triton's dynamic batcher). A full queue answers
 // 429 (gRPC RESOURCE_EXHAUSTED) at once. A request whose context ends while queued (the client
 // went away, its grpc-timeout passed) is dropped when a worker reaches it, never computed.
+// Memory is bounded in bytes as well as in requests, since a large network's images are large:
+// a request takes 4·C·H·W bytes per image from the model's budget (MaxQueueBytes) before its
+// images are decoded and returns them when it is answered or dropped; a request that does not
+// fit now gets 429, one that never could 413.
 //
 // # Operations
 //
@@ -49,7 +64,7 @@
 // write timeouts, and open connections. Prometheus metrics (odin_requests_total,
 // odin_request_duration_seconds, odin_queue_wait_seconds, odin_batch_size,
 // odin_images_scored_total{decision}, odin_score, odin_requests_expired_total,
-// odin_queue_requests, odin_model_info) are served on /metrics from the server's own registry;
+// odin_queue_requests, odin_image_bytes, odin_model_info) are served on /metrics from the server's own registry;
 // logs go to a log/slog Logger.
 //
 // # Errors

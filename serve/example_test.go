@@ -29,6 +29,25 @@ func ExampleParseConfig() {
 	// Output: densenet10 /models/densenet10.pth /models/densenet10-odin.json 16 2ms
 }
 
+// A torchvision ImageNet classifier exported to ONNX, served at 3×224×224: encoded images of any
+// size are resized (shorter side 256), centre-cropped to 224 and normalised; fields left out of
+// "preprocess" take ImageNet's values.
+func ExampleParseConfig_preprocess() {
+	c, err := serve.ParseConfig([]byte(`{
+		"name": "resnet50",
+		"onnx": "resnet50.onnx",
+		"threshold": "resnet50-odin.json",
+		"preprocess": {"resize": 256, "crop": 224},
+		"max_batch": 4, "max_queue_bytes": 536870912
+	}`), "resnet50.json", "/models")
+	if err != nil {
+		log.Fatal(err)
+	}
+	p := c.Preprocess
+	fmt.Println(c.ONNX, p.Resize, p.Crop, p.Interpolation, p.Mean, p.Std, c.MaxQueueBytes>>20, "MiB")
+	// Output: /models/resnet50.onnx 256 224 bilinear [0.485 0.456 0.406] [0.229 0.224 0.225] 512 MiB
+}
+
 // Serving one model until SIGTERM, as odin serve does.
 func Example_serve() {
 	m, err := serve.LoadModel(serve.ModelConfig{Name: "densenet10", Checkpoint: "data/models/densenet10.pth",

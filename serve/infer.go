@@ -2,9 +2,12 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/odin-ood/odin/dataset"
 )
 
 // The model's outputs.
@@ -72,11 +75,11 @@ func (m *Model) infer(ctx context.Context, req *inferRequest, lim Limits) (*infe
 			return nil, badRequest("output %q requested twice", o)
 		}
 	}
-	x, n, err := m.prepare(req.inputs, lim)
+	x, n, l, err := m.prepare(req.inputs, lim)
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.Score(ctx, x, n)
+	s, err := m.score(ctx, x, n, true, l)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +177,7 @@ func (m *Model) outputsMeta() []tensorMeta {
 
 // properties are the model metadata's free-form properties: how to read the outputs.
 func (m *Model) properties() map[string]string {
-	th := m.Threshold
+	th, in := m.Threshold, m.Net.Graph.Input()
 	f := func(v float64) string { return fmt.Sprintf("%v", v) }
 	p := map[string]string{
 		"network":           m.Net.Name,
@@ -189,6 +192,19 @@ func (m *Model) properties() map[string]string {
 		"inputs":            "give exactly one: input (FP32, normalised), pixels (UINT8 RGB) or image (BYTES: PNG/JPEG, base64 in JSON)",
 		"resize":            m.Resize.String(),
 		"normalisation":     fmt.Sprintf("mean %v std %v", m.Net.Mean, m.Net.Std),
+		"input_shape":       fmt.Sprintf("%d×%d×%d (C×H×W)", in.C, in.H, in.W),
+	}
+	if m.Preprocess != nil {
+		b, _ := json.Marshal(m.Preprocess)
+		p["preprocess"] = string(b)
+	}
+	if !m.legacy {
+		// The filter serves only 32×32 networks without preprocessing.
+		t := m.transform
+		if t.Filter == 0 {
+			t.Filter = dataset.Bilinear
+		}
+		p["resize"] = fmt.Sprintf("shorter side to %d, centre crop %d, %v (PIL's resampling)", t.Resize, t.Crop, t.Filter)
 	}
 	var extra []string
 	for _, d := range m.Detectors[1:] {

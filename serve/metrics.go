@@ -77,6 +77,10 @@ func (m *metrics) addModel(md *Model) {
 	})
 	m.reg.MustRegister(h)
 	m.scores[md.Name] = h
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "odin_image_bytes", Help: "Bytes of decoded images the model holds (requests from decoding to answer), against its max_queue_bytes.",
+		ConstLabels: prometheus.Labels{"model": md.Name},
+	}, func() float64 { return float64(md.leased()) }))
 }
 
 // request records one answered request.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -24,11 +25,18 @@ type Model struct {
 	Threshold *decision.Threshold
 	// Detectors are scored for every image; Detectors[0] is ODIN with the threshold's T and ε.
 	Detectors []ood.Detector
-	// Resize brings encoded images to 32×32 (the zero value refuses other sizes).
-	Resize dataset.ResizeMode
-	config ModelConfig
-	b      *batcher
-	met    *metrics
+	// Preprocess, if set, is the preprocessing LoadModel applied to Net (complete: mean, std
+	// and scale filled in), whose resize and crop prepare encoded images. Without it a 32×32
+	// network's encoded images are brought to 32×32 by Resize (the zero value refuses other
+	// sizes), and a network of another size has them resized and cropped to its side.
+	Preprocess *models.Preprocess
+	Resize     dataset.ResizeMode
+	// transform prepares encoded images, unless legacy (a 32×32 network without Preprocess).
+	transform dataset.Transform
+	legacy    bool
+	config    ModelConfig
+	b         *batcher
+	met       *metrics
 }
 
 // Loader builds a network from a file of a format the models package does not read (ONNX).
@@ -40,6 +48,10 @@ type Loader func(path string) (*models.Model, error)
 func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 	if err := c.check(); err != nil {
 		return nil, err
+	}
+	if strings.EqualFold(filepath.Ext(c.Checkpoint), ".onnx") {
+		// An ONNX file given as the checkpoint (odin serve --nn model.onnx) is one.
+		c.ONNX, c.Checkpoint = c.Checkpoint, ""
 	}
 	file := c.Checkpoint
 	var (
@@ -58,6 +70,14 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", c.Name, err)
 	}
+	var pre *models.Preprocess
+	if c.Preprocess != nil {
+		p := completePreprocess(*c.Preprocess, net.Mean, net.Std)
+		if err := p.Apply(net); err != nil {
+			return nil, fmt.Errorf("model %s: %w", c.Name, err)
+		}
+		pre = &p
+	}
 	digest, err := decision.Digest(file)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", c.Name, err)
@@ -73,7 +93,9 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", c.Name, err)
 	}
-	m := &Model{Name: c.Name, Net: net, Threshold: th, Detectors: dets, config: c}
+	in := net.Graph.Input()
+	m := &Model{Name: c.Name, Net: net, Threshold: th, Detectors: dets, Preprocess: pre, config: c,
+		transform: imageTransform(pre, in), legacy: pre == nil && in.H == dataset.Side && in.W == dataset.Side}
 	if c.Resize != "" {
 		f, err := dataset.ParseFilter(c.Resize)
 		if err != nil {
@@ -132,7 +154,11 @@ func (m *Model) start(mt *metrics) {
 	if delay == 0 {
 		delay = time.Millisecond
 	}
-	m.b = newBatcher(m.Net, m.Detectors, maxBatch, delay, queue, workers)
+	budget := c.MaxQueueBytes
+	if budget == 0 {
+		budget = DefaultMaxQueueBytes
+	}
+	m.b = newBatcher(m.Net, m.Detectors, maxBatch, delay, queue, workers, budget)
 	m.met = mt
 	if mt != nil {
 		m.b.observe = func(n int, waits []time.Duration) {
@@ -159,21 +185,24 @@ type Scores struct {
 	Extra  [][]float64
 }
 
-// Score scores n normalised images (3×32×32 each, channel-major) through the model's queue. It
-// fails with ErrQueueFull, ErrClosed or the context's error.
+// Score scores n normalised images (each of the network's input shape C×H×W, channel-major)
+// through the model's queue. It fails with ErrQueueFull (the queue or the byte budget is
+// full), ErrClosed or the context's error.
 func (m *Model) Score(ctx context.Context, x []float32, n int) (*Scores, error) {
-	return m.score(ctx, x, n, true)
+	return m.score(ctx, x, n, true, nil)
 }
 
-// score is Score; record says whether the images count in the metrics (not the self-test's).
-func (m *Model) score(ctx context.Context, x []float32, n int, record bool) (*Scores, error) {
+// score is Score; record says whether the images count in the metrics (not the self-test's),
+// and l is x's share of the byte budget if the caller took it (nil: score takes it).
+func (m *Model) score(ctx context.Context, x []float32, n int, record bool, l *lease) (*Scores, error) {
 	if m.b == nil {
 		return nil, ErrClosed
 	}
 	if len(x) < n*m.Net.Graph.Input().Size() || n < 1 {
+		l.release()
 		return nil, fmt.Errorf("%d values for %d images", len(x), n)
 	}
-	res, err := m.b.submit(ctx, x, n)
+	res, err := m.b.submit(ctx, x, n, l)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +270,7 @@ func (m *Model) selfTest(ctx context.Context) error {
 	shape := m.Net.Graph.Input()
 	x := make([]float32, shape.Size())
 	m.Net.Normalize(x, SelfTestImage(shape), 1)
-	got, err := m.score(ctx, x, 1, false)
+	got, err := m.score(ctx, x, 1, false, nil)
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}

@@ -55,18 +55,24 @@ func (s *Server) scoreHTTP(w http.ResponseWriter, r *http.Request) error {
 	if err := m.encodedOK(); err != nil {
 		return err
 	}
-	x := make([]float32, len(files)*imageSize)
+	l, err := m.reserve(len(files))
+	if err != nil {
+		return err
+	}
+	size := m.Net.Graph.Input().Size()
+	x := make([]float32, len(files)*size)
 	for i, data := range files {
 		label := names[i]
 		if label == "" {
 			label = fmt.Sprintf("image %d", i)
 		}
-		if err := m.decodeImage(label, data, x[i*imageSize:(i+1)*imageSize], s.opt.Limits); err != nil {
+		if err := m.decodeImage(label, data, x[i*size:(i+1)*size], s.opt.Limits); err != nil {
+			l.release()
 			return err
 		}
 	}
 	m.Net.Normalize(x, x, len(files))
-	sc, err := m.Score(r.Context(), x, len(files))
+	sc, err := m.score(r.Context(), x, len(files), true, l)
 	if err != nil {
 		return err
 	}

@@ -13,11 +13,12 @@ import (
 	"github.com/odin-ood/odin/dataset"
 )
 
-// The model's inputs: a request gives exactly one of them.
+// The model's inputs: a request gives exactly one of them. C×H×W is the network's input shape
+// (3×32×32 for the CIFAR networks).
 const (
-	InputTensor = "input"  // FP32 [N,3,32,32], already normalised
-	InputPixels = "pixels" // UINT8 [N,32,32,3], raw RGB pixels
-	InputImage  = "image"  // BYTES [N], encoded PNG or JPEG
+	InputTensor = "input"  // FP32 [N,C,H,W], already normalised
+	InputPixels = "pixels" // UINT8 [N,H,W,C], raw RGB pixels at the network's size
+	InputImage  = "image"  // BYTES [N], encoded PNG or JPEG of any size, preprocessed
 )
 
 // Limits on what a request may hold.
@@ -26,7 +27,8 @@ type Limits struct {
 	MaxImages int
 	// MaxPixels is the most pixels an encoded image may declare (default 4096×4096): its
 	// header is read before anything is decoded, so a small file declaring a huge image is
-	// refused without decoding it.
+	// refused without decoding it. It also bounds the image after the preprocessing's resize,
+	// which keeps the aspect ratio and so enlarges thin images.
 	MaxPixels int
 	// MinSide is the smallest width and height of an encoded image (default 8).
 	MinSide int
@@ -58,67 +60,103 @@ type tensorIn struct {
 	hasRaw         bool
 }
 
-// prepare checks a request's inputs and returns its images, normalised, and their number.
-func (m *Model) prepare(ins []tensorIn, lim Limits) ([]float32, int, error) {
+// prepare checks a request's inputs and returns its images, normalised, their number, and
+// their lease on the model's byte budget, taken before they are decoded.
+func (m *Model) prepare(ins []tensorIn, lim Limits) (x []float32, n int, l *lease, err error) {
+	x, n, l, err = m.prepareLeased(ins, lim)
+	if err != nil {
+		l.release()
+		return nil, 0, nil, err
+	}
+	return x, n, l, nil
+}
+
+func (m *Model) prepareLeased(ins []tensorIn, lim Limits) ([]float32, int, *lease, error) {
 	if len(ins) != 1 {
-		return nil, 0, badRequest("model %s takes exactly one input (%q FP32, %q UINT8 or %q BYTES), got %d", m.Name, InputTensor, InputPixels, InputImage, len(ins))
+		return nil, 0, nil, badRequest("model %s takes exactly one input (%q FP32, %q UINT8 or %q BYTES), got %d", m.Name, InputTensor, InputPixels, InputImage, len(ins))
 	}
 	in := &ins[0]
 	want := map[string]string{InputTensor: "FP32", InputPixels: "UINT8", InputImage: "BYTES"}[in.name]
 	if want == "" {
-		return nil, 0, badRequest("unknown input %q: model %s takes %q, %q or %q", in.name, m.Name, InputTensor, InputPixels, InputImage)
+		return nil, 0, nil, badRequest("unknown input %q: model %s takes %q, %q or %q", in.name, m.Name, InputTensor, InputPixels, InputImage)
 	}
 	if in.datatype != want {
-		return nil, 0, badRequest("input %q has datatype %q, want %s", in.name, in.datatype, want)
+		return nil, 0, nil, badRequest("input %q has datatype %q, want %s", in.name, in.datatype, want)
 	}
 	s := m.Net.Graph.Input()
 	C, H, W := int64(s.C), int64(s.H), int64(s.W)
 	per := map[string][]int64{InputTensor: {C, H, W}, InputPixels: {H, W, C}, InputImage: {}}[in.name]
 	if len(in.shape) != 1+len(per) || in.shape[0] < 1 || !equal(in.shape[1:], per) {
-		return nil, 0, badRequest("input %q has shape %v, want [N%s] with N ≥ 1", in.name, in.shape, dims(per))
+		return nil, 0, nil, badRequest("input %q has shape %v, want [N%s] with N ≥ 1", in.name, in.shape, dims(per))
 	}
 	if in.shape[0] > int64(lim.MaxImages) {
-		return nil, 0, errorf(413, "input %q holds %d images, at most %d are allowed per request", in.name, in.shape[0], lim.MaxImages)
+		return nil, 0, nil, errorf(413, "input %q holds %d images, at most %d are allowed per request", in.name, in.shape[0], lim.MaxImages)
 	}
 	n := int(in.shape[0])
+	if in.name == InputImage {
+		if err := m.encodedOK(); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	l, err := m.reserve(n)
+	if err != nil {
+		return nil, 0, nil, err
+	}
 	count := n * int(product(per))
 	x := make([]float32, n*s.Size())
 	switch in.name {
 	case InputTensor:
 		if err := in.decodeF32(count); err != nil {
-			return nil, 0, err
+			return nil, 0, l, err
 		}
 		for i, v := range in.f32 {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, 0, badRequest("input %q: value %d is %v; values must be finite", in.name, i, v)
+				return nil, 0, l, badRequest("input %q: value %d is %v; values must be finite", in.name, i, v)
 			}
 		}
 		copy(x, in.f32)
 	case InputPixels:
 		if err := in.decodeU8(count); err != nil {
-			return nil, 0, err
+			return nil, 0, l, err
 		}
 		hwcToCHW(x, in.u8, n, s.C, s.H*s.W)
 		m.Net.Normalize(x, x, n)
 	case InputImage:
-		if err := m.encodedOK(); err != nil {
-			return nil, 0, err
-		}
 		if err := in.decodeBytes(n); err != nil {
-			return nil, 0, err
+			return nil, 0, l, err
 		}
+		size := s.Size()
 		for i, data := range in.bytes {
-			if err := m.decodeImage(fmt.Sprintf("image %d", i), data, x[i*imageSize:(i+1)*imageSize], lim); err != nil {
-				return nil, 0, err
+			if err := m.decodeImage(fmt.Sprintf("image %d", i), data, x[i*size:(i+1)*size], lim); err != nil {
+				return nil, 0, l, err
 			}
 		}
 		m.Net.Normalize(x, x, n)
 	}
-	return x, n, nil
+	return x, n, l, nil
 }
 
-// decodeImage decodes one PNG or JPEG into dst ([0,1], channel-major, not normalised), after
-// checking its declared size against the limits.
+// leased is the bytes of images the model holds, 0 before it starts.
+func (m *Model) leased() int64 {
+	if m.b == nil {
+		return 0
+	}
+	return m.b.leased()
+}
+
+// reserve takes n images' bytes from the model's budget; a model that is not started has none
+// to take.
+func (m *Model) reserve(n int) (*lease, error) {
+	if m.b == nil {
+		return nil, ErrClosed
+	}
+	return m.b.reserve(n)
+}
+
+// decodeImage decodes one PNG or JPEG into dst ([0,1], channel-major, not normalised) at the
+// network's size, after checking its declared size against the limits: as package dataset
+// decodes CIFAR-sized files for a 32×32 network without preprocessing (resized by the model's
+// filter), else resized and cropped by the model's transform, which must give H×W.
 func (m *Model) decodeImage(name string, data []byte, dst []float32, lim Limits) error {
 	c, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -133,20 +171,42 @@ func (m *Model) decodeImage(name string, data []byte, dst []float32, lim Limits)
 	if c.Width > lim.MaxPixels/c.Height {
 		return errorf(413, "%s: image declares %d×%d pixels, more than the limit of %d", name, c.Width, c.Height, lim.MaxPixels)
 	}
-	if (c.Width != 32 || c.Height != 32) && m.Resize.Filter == 0 {
-		return badRequest("%s: image is %d×%d; model %s takes 32×32 and resizes nothing", name, c.Width, c.Height, m.Name)
+	s := m.Net.Graph.Input()
+	if m.legacy {
+		if (c.Width != 32 || c.Height != 32) && m.Resize.Filter == 0 {
+			return badRequest("%s: image is %d×%d; model %s takes 32×32 and resizes nothing", name, c.Width, c.Height, m.Name)
+		}
+		if err := dataset.DecodeImage(name, data, m.Resize, dst); err != nil {
+			return badRequest("%v", err)
+		}
+		return nil
 	}
-	if err := dataset.DecodeImage(name, data, m.Resize, dst); err != nil {
+	t := m.transform
+	if rw, rh := resizedSize(t, c.Width, c.Height); rw > lim.MaxPixels/rh {
+		return errorf(413, "%s: image %d×%d resizes to %d×%d pixels, more than the limit of %d", name, c.Width, c.Height, rw, rh, lim.MaxPixels)
+	}
+	if w, h := t.Size(c.Width, c.Height); w != s.W || h != s.H {
+		return badRequest("%s: image %d×%d becomes %d×%d after preprocessing; model %s takes %d×%d", name, c.Width, c.Height, w, h, m.Name, s.W, s.H)
+	}
+	if _, _, err := dataset.DecodeTransformed(name, data, t, dst); err != nil {
 		return badRequest("%v", err)
 	}
 	return nil
 }
 
-// encodedOK reports a model whose input encoded images cannot feed: they are decoded to
-// 3×32×32 only.
+// resizedSize is the size an image of w×h has after t's resize, before its crop: the resize
+// keeps the aspect ratio, so a thin image grows far beyond the size it declares.
+func resizedSize(t dataset.Transform, w, h int) (int, int) {
+	if t.Resize <= 0 {
+		return w, h
+	}
+	return dataset.Transform{Resize: t.Resize}.Size(w, h)
+}
+
+// encodedOK reports a model whose input encoded images cannot feed: they decode to RGB.
 func (m *Model) encodedOK() error {
-	if s := m.Net.Graph.Input(); s.C != 3 || s.H != 32 || s.W != 32 {
-		return badRequest("model %s takes %v inputs; encoded images are decoded to 3×32×32 only: send %q or %q", m.Name, s, InputTensor, InputPixels)
+	if s := m.Net.Graph.Input(); s.C != 3 {
+		return badRequest("model %s takes %v inputs; encoded images decode to 3 channels: send %q or %q", m.Name, s, InputTensor, InputPixels)
 	}
 	return nil
 }

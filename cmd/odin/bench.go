@@ -26,6 +26,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("bench")
 	var nf netFlags
 	nf.register(fs, "densenet10", 8)
+	nf.registerPrep(fs)
 	n := fs.Int("n", 512, "images per measurement")
 	rounds := fs.Int("rounds", 3, "measurements of each kind, alternated; the median is printed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
@@ -38,7 +39,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *n < 1 || *rounds < 1 {
 		return usageError("--n and --rounds must be positive")
 	}
-	m, _, err := nf.load()
+	m, _, err := nf.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := f.params(); err != nil {
 		return err
 	}
-	net, err := f.network()
+	net, err := f.network(stderr)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	ds, err := dataset.Open(inName, dataset.Options{Data: datadir.Data(f.data), Count: f.first + f.count})
+	ds, err := f.openSet(ctx, inName, dataset.Options{Data: datadir.Data(f.data), Count: f.first + f.count})
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,8 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func (f *calibrateFlags) parse(args []string, stdout io.Writer) error {
 	fs := newFlags("calibrate")
 	f.netFlags.register(fs, "densenet10", 8)
-	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
+	f.registerPrep(fs)
+	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100), or folder:PATH (an ImageNet-style folder)")
 	fs.Float64Var(&f.tpr, "tpr", 0.95, "share of held-out in-distribution images to accept, in (0, 1]")
 	fs.Float64Var(&f.temperature, "temperature", 1000, "ODIN temperature T")
 	fs.Float64Var(&f.magnitude, "magnitude", 0.0014, "ODIN perturbation magnitude ε")

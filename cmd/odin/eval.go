@@ -49,8 +49,8 @@ func (f *evalFlags) register(fs interface {
 	Uint64Var(*uint64, string, uint64, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&f.out, "out_dataset", "Imagenet", "OOD set: "+strings.Join(dataset.OODNames(), ", ")+", or an image folder")
-	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
+	fs.StringVar(&f.out, "out_dataset", "Imagenet", "OOD set: "+strings.Join(dataset.OODNames(), ", ")+", a folder of 32×32 images, or folder:PATH (an ImageNet-style folder, or a folder of images without sub-folders, resized and cropped to the network's side)")
+	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100), or folder:PATH (an ImageNet-style folder <PATH>/<class>/*.JPEG)")
 	fs.Float64Var(&f.magnitude, "magnitude", 0.0014, "ODIN perturbation magnitude ε")
 	fs.Float64Var(&f.temperature, "temperature", 1000, "ODIN temperature T")
 	fs.IntVar(&f.first, "first", 1000, "first image of each set to score (images before it are held out for tuning)")
@@ -99,6 +99,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("eval")
 	var f evalFlags
 	f.netFlags.register(fs, "densenet10", 8)
+	f.registerPrep(fs)
 	f.register(fs)
 	f.ci.register(fs, 0)
 	fs.StringVar(&f.reportDir, "report", "", "write a report (figures, index.html, report.md, report.json) of the run into this folder (see odin report)")
@@ -117,7 +118,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.gpu != "" {
 		fmt.Fprintf(stderr, "note: --gpu %s ignored: odin runs on the CPU with %d workers\n", f.gpu, f.workers)
 	}
-	net, err := f.network()
+	net, err := f.network(stderr)
 	if err != nil {
 		return err
 	}
@@ -205,12 +206,12 @@ func (f *evalFlags) setup(ctx context.Context, net *experiment.Network, stderr i
 		return nil, usageError("--out_dataset %s is the in-distribution set", f.out)
 	}
 	data := datadir.Data(f.data)
-	in, err := dataset.Open(inName, dataset.Options{Data: data})
+	in, err := f.openSet(ctx, inName, dataset.Options{Data: data})
 	if err != nil {
 		return nil, err
 	}
 	out, err := openOOD(ctx, f.out, dataset.Options{Data: data, Cache: f.cache, Count: in.Len(), Seed: f.seed,
-		Construction: f.construction, Build: true, Workers: f.workers}, stderr, f.quiet)
+		Construction: f.construction, Build: true, Workers: f.workers}, stderr, f.quiet, net)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +254,9 @@ func (f *evalFlags) inName(net *experiment.Network) string {
 }
 
 // openOOD opens an OOD set, building a missing Tiny-ImageNet or LSUN set into the cache with a
-// progress bar.
-func openOOD(ctx context.Context, name string, opt dataset.Options, stderr io.Writer, quiet bool) (dataset.Dataset, error) {
+// progress bar. A folder:PATH set is transformed for net, and a set whose images are not of
+// net's size is refused.
+func openOOD(ctx context.Context, name string, opt dataset.Options, stderr io.Writer, quiet bool, net *experiment.Network) (dataset.Dataset, error) {
 	// progress.New gives no bar with --quiet, so whether the build started is kept apart.
 	var bar *progress.Bar
 	started := false
@@ -266,11 +268,11 @@ func openOOD(ctx context.Context, name string, opt dataset.Options, stderr io.Wr
 		}
 		bar.Set(done)
 	}
-	ds, err := dataset.OpenContext(ctx, name, opt)
+	ds, err := experiment.OpenSet(ctx, net, name, opt)
 	if started {
 		bar.Finish()
 	}
-	return ds, err
+	return ds, adviseImages(err)
 }
 
 func (f *evalFlags) span(ds dataset.Dataset) (experiment.Range, error) {

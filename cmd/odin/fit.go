@@ -27,8 +27,9 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlags("fit")
 	var nf netFlags
 	nf.register(fs, "densenet10", 16)
+	nf.registerPrep(fs)
 	method := fs.String("method", "knn,mahalanobis,react,vim", "detectors to fit, comma-separated: "+strings.Join(ood.FittedNames(), ", ")+" (mahalanobis_pre uses mahalanobis's statistics)")
-	train := fs.String("train", "", "training images: a CIFAR-10 or CIFAR-100 binary file (by the network's class count) or a folder of 32×32 images (default <data>/cifar-10-batches-bin/data_batch_1.bin for CIFAR-10 networks, <data>/cifar-100-binary/train.bin for CIFAR-100 ones)")
+	train := fs.String("train", "", "training images: a CIFAR-10 or CIFAR-100 binary file (by the network's class count), a folder of 32×32 images, or folder:PATH (an ImageNet-style folder, labelled by its class folders) (default <data>/cifar-10-batches-bin/data_batch_1.bin for CIFAR-10 networks, <data>/cifar-100-binary/train.bin for CIFAR-100 ones)")
 	stats := fs.String("stats", "", "statistics file to write (default <cache>/stats/<nn>.stats)")
 	cache := fs.String("cache", "", "cache folder (default $ODIN_CACHE, else the user cache folder)")
 	count := fs.Int("count", 0, "use only the first N training images (default all)")
@@ -51,14 +52,17 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return usageError("--method: %s needs no fitting (methods that fit: %s)", n, strings.Join(ood.FittedNames(), ", "))
 		}
 	}
-	net, err := nf.network()
+	net, err := nf.network(stderr)
 	if err != nil {
 		return err
 	}
 	m := net.Model
-	ds, err := openTrain(*train, datadir.Data(nf.data), models.Known{Name: filepath.Base(nf.nn), InSet: net.InSet}, m)
+	ds, err := openTrain(*train, datadir.Data(nf.data), models.Known{Name: filepath.Base(nf.nn), InSet: net.InSet}, net)
 	if err != nil {
 		return err
+	}
+	if err := experiment.CheckImages(m, ds); err != nil {
+		return adviseImages(err)
 	}
 	path, err := statsPath(*stats, *cache, nf.nn)
 	if err != nil {
@@ -102,7 +106,10 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // openTrain opens --train: a folder of images, or a CIFAR binary file read as CIFAR-100 for a
 // network of 100 classes and as CIFAR-10 otherwise; "" is the in-distribution training file.
-func openTrain(path, data string, known models.Known, m *models.Model) (dataset.Dataset, error) {
+func openTrain(path, data string, known models.Known, net *experiment.Network) (dataset.Dataset, error) {
+	if p, ok := strings.CutPrefix(path, dataset.FolderPrefix); ok {
+		return dataset.OpenImageFolder(p, net.Transform())
+	}
 	if path == "" {
 		switch known.InSet {
 		case "cifar10":
@@ -123,7 +130,7 @@ func openTrain(path, data string, known models.Known, m *models.Model) (dataset.
 	if st.IsDir() {
 		return dataset.OpenFolder(path, dataset.FolderOptions{})
 	}
-	if m.Classes() == 100 {
+	if net.Model.Classes() == 100 {
 		return dataset.OpenCIFAR100(path)
 	}
 	return dataset.OpenCIFAR10(path)

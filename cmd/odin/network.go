@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"runtime"
 
+	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
 	"github.com/odin-ood/odin/models"
@@ -16,8 +19,12 @@ import (
 type netFlags struct {
 	nn, arch, data string
 	workers, batch int
+	prep           prepFlags           // --preprocess and friends, once registerPrep has run
 	net            *experiment.Network // once load has run
 }
+
+// registerPrep adds the preprocessing and ONNX flags (prepFlags) for commands that read images.
+func (f *netFlags) registerPrep(fs *flag.FlagSet) { f.prep.register(fs) }
 
 func (f *netFlags) register(fs *flag.FlagSet, defaultNN string, defaultBatch int) {
 	fs.StringVar(&f.nn, "nn", defaultNN, "network: one of "+joinNames(models.KnownNames())+", or a checkpoint file")
@@ -34,23 +41,36 @@ func (f *netFlags) check() error {
 // load resolves --nn, builds the model and digests its checkpoint (experiment.LoadNetwork).
 // known.InSet is the network's in-distribution set, from the class count for a checkpoint given
 // by path.
-func (f *netFlags) load() (*models.Model, models.Known, error) {
-	net, err := f.network()
+func (f *netFlags) load(stderr io.Writer) (*models.Model, models.Known, error) {
+	net, err := f.network(stderr)
 	if err != nil {
 		return nil, models.Known{}, err
 	}
 	return net.Model, models.Known{Name: filepath.Base(f.nn), InSet: net.InSet, Classes: net.Model.Classes()}, nil
 }
 
-// network is load's experiment.Network. Its InSet is empty when the in-distribution set is
-// unknown (an ImageNet model, say): commands that need one call inSet.
-func (f *netFlags) network() (*experiment.Network, error) {
-	net, err := experiment.LoadNetwork(f.nn, f.arch, datadir.Data(f.data))
+// network is load's experiment.Network (experiment.LoadNetworkWith, with the preprocessing and
+// ONNX flags if registered); it prints the network's notes to stderr. Its InSet is empty when
+// the in-distribution set is unknown (an ImageNet model, say): commands that need one call inSet.
+func (f *netFlags) network(stderr io.Writer) (*experiment.Network, error) {
+	opt := experiment.LoadOptions{Arch: f.arch, Data: datadir.Data(f.data)}
+	if err := f.prep.options(&opt); err != nil {
+		return nil, err
+	}
+	net, err := experiment.LoadNetworkWith(f.nn, opt)
 	if err != nil {
 		return nil, err
 	}
+	printNotes(stderr, net)
 	f.net = net
 	return net, nil
+}
+
+// openSet opens a set by name for the loaded network (experiment.OpenSet): folder:PATH sets
+// with its transform, and a set whose images are not of its size refused.
+func (f *netFlags) openSet(ctx context.Context, name string, opt dataset.Options) (dataset.Dataset, error) {
+	ds, err := experiment.OpenSet(ctx, f.net, name, opt)
+	return ds, adviseImages(err)
 }
 
 // inSet is the in-distribution set: flag (--in_dataset) if given, else the network's own.

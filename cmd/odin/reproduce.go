@@ -123,7 +123,7 @@ func (f *reproduceFlags) writeHeader(stdout io.Writer) {
 func (f *reproduceFlags) runNetwork(ctx context.Context, nn string, rows []experiment.PaperRow, stdout, stderr io.Writer) error {
 	nf := f.netFlags
 	nf.nn = nn
-	net, loadErr := nf.network()
+	net, loadErr := nf.network(stderr)
 	for _, row := range rows {
 		if row.Network != nn || (len(f.sets) > 0 && !f.sets[row.OutSet]) {
 			continue
@@ -166,7 +166,7 @@ func (f *reproduceFlags) runRow(ctx context.Context, net *experiment.Network, ro
 		return "", err
 	}
 	out, err := openOOD(ctx, row.OutSet, dataset.Options{Data: data, Cache: f.cache, Count: in.Len(), Seed: f.seed,
-		Construction: con, Build: true, Workers: f.workers}, stderr, f.quiet)
+		Construction: con, Build: true, Workers: f.workers}, stderr, f.quiet, net)
 	if err != nil {
 		return "", err
 	}

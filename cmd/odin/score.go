@@ -36,6 +36,7 @@ type scoreFlags struct {
 
 func (f *scoreFlags) register(fs *flag.FlagSet) {
 	f.netFlags.register(fs, "densenet10", 8)
+	f.prep.registerExcept(fs, "resize") // --resize is the 32×32 filter here; resize via --preprocess
 	fs.StringVar(&f.method, "method", "", "detectors, comma-separated ("+strings.Join(ood.Names(), ", ")+"); default msp,odin")
 	fs.StringVar(&f.stats, "stats", "", "statistics file of the fitted detectors (made by odin fit; default in the cache)")
 	fs.StringVar(&f.cache, "cache", "", "cache folder (default $ODIN_CACHE, else the user cache folder)")
@@ -68,6 +69,7 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	printNotes(stderr, &experiment.Network{Notes: job.Scorer.Notes})
 	var bar *progress.Bar
 	job.Progress = func(done, total int) {
 		if bar == nil {
@@ -139,8 +141,13 @@ func (f *scoreFlags) job(inputs []string) (*collection.Job, error) {
 	if f.threshold != "" && (f.given["temperature"] || f.given["magnitude"]) {
 		return nil, usageError("--threshold takes T and ε from its file; leave out --temperature and --magnitude")
 	}
+	var lo experiment.LoadOptions
+	if err := f.prep.options(&lo); err != nil {
+		return nil, err
+	}
 	cfg := collection.Config{NN: f.nn, Arch: f.arch, Data: datadir.Data(f.data), Methods: f.method, StatsPath: statsPath,
-		Temperature: f.temperature, Magnitude: f.magnitude, Threshold: f.threshold, Resize: resize, Workers: f.workers, Batch: f.batch}
+		Temperature: f.temperature, Magnitude: f.magnitude, Threshold: f.threshold, Resize: resize, Workers: f.workers, Batch: f.batch,
+		Preprocess: lo.Preprocess, Features: lo.Features, InputShape: lo.InputShape}
 	s, meta, err := cfg.Load()
 	var missing *experiment.MissingStatsError
 	switch {

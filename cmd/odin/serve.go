@@ -29,6 +29,7 @@ type serveFlags struct {
 	workers, batch, queue, maxConns, maxImages, maxPixels              int
 	maxBody                                                            int64
 	delay, drain, shutdown                                             time.Duration
+	prep                                                               prepFlags // --preprocess, --mean, … for --nn
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -56,6 +57,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.prep.registerExcept(fs, "resize", "features", "input-shape") // --resize is the 32×32 filter here; resize via --preprocess
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -114,9 +116,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // configs returns the model configurations of --models, or the one of --nn.
 func (f *serveFlags) configs() ([]serve.ModelConfig, error) {
+	pre, err := f.prep.preprocess()
+	if err != nil {
+		return nil, err
+	}
 	if f.modelsDir != "" {
 		if f.nn != "" || f.threshold != "" {
 			return nil, usageError("give either --models or --nn with --threshold")
+		}
+		if pre != nil {
+			return nil, usageError("the preprocessing flags apply to --nn; with --models give \"preprocess\" in each model's file")
 		}
 		cs, err := serve.LoadConfigs(f.modelsDir)
 		if err != nil {
@@ -138,7 +147,8 @@ func (f *serveFlags) configs() ([]serve.ModelConfig, error) {
 	if name == "" {
 		name = strings.TrimSuffix(known.Name, filepath.Ext(known.Name))
 	}
-	c := serve.ModelConfig{Name: name, Checkpoint: path, Arch: f.arch, Threshold: f.threshold, Methods: f.methods, Stats: f.stats}
+	c := serve.ModelConfig{Name: name, Checkpoint: path, Arch: f.arch, Threshold: f.threshold, Methods: f.methods, Stats: f.stats,
+		Preprocess: pre}
 	if f.resize != "none" {
 		c.Resize, c.Antialias = f.resize, f.antialias
 	}

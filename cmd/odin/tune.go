@@ -59,7 +59,7 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	net, err := f.network()
+	net, err := f.network(stderr)
 	if err != nil {
 		return err
 	}
@@ -93,8 +93,9 @@ func cmdTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func (f *tuneFlags) parse(args []string, stdout io.Writer) error {
 	fs := newFlags("tune")
 	f.netFlags.register(fs, "densenet10", 8)
-	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100)")
-	fs.StringVar(&f.val, "val_dataset", "Imagenet", "validation OOD set, several separated by commas (each tuned separately), or none to choose ε from in-distribution images alone")
+	f.registerPrep(fs)
+	fs.StringVar(&f.in, "in_dataset", "", "in-distribution set (default: the network's, cifar10 or cifar100), or folder:PATH (an ImageNet-style folder)")
+	fs.StringVar(&f.val, "val_dataset", "Imagenet", "validation OOD set (a known name, a folder of 32×32 images or folder:PATH), several separated by commas (each tuned separately), or none to choose ε from in-distribution images alone")
 	fs.StringVar(&f.temperatures, "temperatures", paperTemperatures, "temperatures to try: a list a,b,c or lo:hi:n (n evenly spaced values); with --val_dataset none one value, default 1000")
 	fs.StringVar(&f.magnitudes, "magnitudes", "0:0.004:21", "magnitudes ε to try: a list a,b,c or lo:hi:n (n evenly spaced values); with --val_dataset none default "+godinMagnitudes)
 	fs.StringVar(&f.criterion, "criterion", "fpr95", "what to optimise: fpr95, det_err or auroc (in_score with --val_dataset none)")
@@ -178,7 +179,7 @@ func (f *tuneFlags) openSets(ctx context.Context, net *experiment.Network, stder
 		return inR, nil, usageError("--val_dataset %s is the in-distribution set: validate on an OOD set", f.inName)
 	}
 	data := datadir.Data(f.data)
-	inSet, err := dataset.Open(f.inName, dataset.Options{Data: data, Count: f.first + f.count, Seed: f.seed})
+	inSet, err := f.openSet(ctx, f.inName, dataset.Options{Data: data, Count: f.first + f.count, Seed: f.seed})
 	if err != nil {
 		return inR, nil, err
 	}
@@ -188,7 +189,7 @@ func (f *tuneFlags) openSets(ctx context.Context, net *experiment.Network, stder
 	for _, v := range f.vals {
 		opt := dataset.Options{Data: data, Cache: f.cache, Count: max(inSet.Len(), f.first+f.count), Seed: f.seed,
 			Construction: f.construction, Build: true, Workers: f.workers}
-		ds, err := openOOD(ctx, v, opt, stderr, f.quiet)
+		ds, err := openOOD(ctx, v, opt, stderr, f.quiet, net)
 		if err != nil {
 			return inR, nil, err
 		}
@@ -402,6 +403,7 @@ func (f *tuneFlags) evalCommand(val string, c experiment.Cell) string {
 			args = append(args, "--"+name, v)
 		}
 	}
+	args = append(args, f.prep.args()...)
 	if val != "none" {
 		args = append(args, "--out_dataset", val)
 	}

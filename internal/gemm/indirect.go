@@ -31,11 +31,14 @@ func (a *Packed) mulIndirect(kern kernelID, c []float32, ldc int, b []float32, o
 		}
 	}
 	var tile [mr * nr]float32
-	for ir := 0; ir < m; ir += mr {
-		ap := a.data[(ir/mr)*k*mr : (ir/mr+1)*k*mr]
-		h := min(mr, m-ir)
-		for j0 := 0; j0 < n; j0 += nr {
-			w := min(nr, n-j0)
+	// Column tiles outside, row panels inside: the K rows of one column tile (scattered over a
+	// padded image that may not fit in L2) are read from memory once and then from cache by every
+	// row panel, and A, packed and smaller, is what cycles through L2.
+	for j0 := 0; j0 < n; j0 += nr {
+		w := min(nr, n-j0)
+		for ir := 0; ir < m; ir += mr {
+			ap := a.data[(ir/mr)*k*mr : (ir/mr+1)*k*mr]
+			h := min(mr, m-ir)
 			kernelIndirect(kern, k, ap, b, off, j0, tile[:])
 			for r := range h {
 				dst := c[(ir+r)*ldc+j0 : (ir+r)*ldc+j0+w]

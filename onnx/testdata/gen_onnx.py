@@ -5,18 +5,32 @@ Run with Debian's Python and PyTorch (python3-torch 1.13, python3-torchvision 0.
 
     /usr/bin/python3 onnx/testdata/gen_onnx.py             # the large fixtures (not committed)
     /usr/bin/python3 onnx/testdata/gen_onnx.py --small     # the small committed ones, next to this script
-    /usr/bin/python3 onnx/testdata/gen_onnx.py --only resnet18,mobilenet_v2
+    /usr/bin/python3 onnx/testdata/gen_onnx.py --only resnet18,openood_resnet18_32x32
     /usr/bin/python3 onnx/testdata/gen_onnx.py --if-changed  # only if this script changed since
+
+--only rewrites the models named (and the seed's exports) and keeps the other entries of the
+folder's index.json; every entry records the digest of the script that wrote it, and
+--if-changed regenerates everything unless each expected model is listed with this script's
+digest and all the files exist.
 
 The large fixtures go to $ODIN_ONNX_FIXTURES, else <user cache>/odin/onnx-fixtures
 ($XDG_CACHE_HOME or ~/.cache), the folder the Go tests read:
 
-    index.json                 torch version, ODIN settings, per model its file, input, logits,
-                               ODIN and baseline scores and gradient file
+    index.json                 torch version, ODIN settings, per model its files, input, logits,
+                               ODIN and baseline scores, gradient files and PyTorch's own
+                               float32-against-float64 sign agreement
     <model>-op<opset>.onnx     torchvision models at 3×224×224, random weights (seed below),
                                exported with a dynamic batch axis at opsets 13 and 17
     <model>-input.bin          the model's normalised input images, little-endian float32, n×3×224×224
     <model>-grad.bin           PyTorch's ODIN input gradient of those images, float32
+    <model>-grad64.bin         the same gradient computed in float64 (a double copy of the model),
+                               float64: the reference that both float32 gradients' signs are
+                               measured against
+    openood_resnet18_32x32-op<opset>.onnx, openood_resnet18_32x32.pt
+                               OpenOOD v1.5's ResNet18_32x32 (the class gen_statedicts.py writes
+                               its state_dict fixtures with) at 3×32×32, random weights, exported
+                               as the torchvision models, and its state_dict (torch.save), so
+                               that the tests compare --arch openood_resnet18_32x32 with the ONNX path
     densenet10.onnx, resnet20.onnx
                                the seed's checkpoints (../shared/data/models) exported to ONNX
                                with their batch norms kept; *-folded.onnx as exported by default
@@ -30,6 +44,7 @@ score = max softmax(f(x̃)/T) in float64; T = 1000, ε = 0.0014.
 """
 
 import argparse
+import copy
 import hashlib
 import importlib.util
 import json
@@ -46,15 +61,26 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
-spec = importlib.util.spec_from_file_location("gen_torch", os.path.join(ROOT, "models", "testdata", "gen_torch.py"))
-gt = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gt)
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "models", "testdata", name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+gt = load_script("gen_torch")
+gs = load_script("gen_statedicts")  # OpenOOD's ResNet18_32x32
 
 TORCHVISION = ["resnet18", "resnet50", "densenet121", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
                "regnet_y_400mf", "shufflenet_v2_x1_0", "squeezenet1_1", "googlenet", "convnext_tiny"]
+OPENOOD = "openood_resnet18_32x32"
 OPSETS = [13, 17]
 SEED = 20260412
 IMAGES = 2
+OPENOOD_IMAGES = 8
+SEED_CHECKPOINTS = [("densenet10", "densenet10.pth", gt.load_pickled_model),
+                    ("resnet20", "resnet20-cifar10.th", lambda p: gt.load_cifar_resnet(p, 20))]
 
 
 def out_dir():
@@ -87,11 +113,21 @@ def images(gen, n, size):
     return (colour + 0.3 * coarse + noise).clamp(0, 1)
 
 
-def entry(name, model, x, std, out, prefix):
+def grad64(model, x, yhat):
+    """PyTorch's ODIN input gradient in float64, on a double copy of the model: the same loss
+    with the same ŷ as the float32 pass. It is the reference that says how exact a float32
+    gradient's signs are."""
+    m = copy.deepcopy(model).double()
+    x = x.detach().double().requires_grad_(True)
+    F.cross_entropy(m(x) / gt.T, yhat, reduction="sum").backward()
+    return x.grad.detach()
+
+
+def entry(name, model, x, std, out, prefix, with64=False):
     f, yhat, g, score, base = gt.odin(model, x, std)
     x.numpy().astype("<f4").tofile(os.path.join(out, prefix + "-input.bin"))
     g.numpy().astype("<f4").tofile(os.path.join(out, prefix + "-grad.bin"))
-    return {
+    e = {
         "name": name,
         "images": x.shape[0],
         "shape": list(x.shape[1:]),
@@ -103,9 +139,16 @@ def entry(name, model, x, std, out, prefix):
         "odin": [float(v) for v in score],
         "baseline": [float(v) for v in base],
     }
+    if with64:
+        g64 = grad64(model, x, yhat)
+        g64.numpy().astype("<f8").tofile(os.path.join(out, prefix + "-grad64.bin"))
+        agree = float((((g >= 0) == (g64 >= 0)).double().mean()))
+        e.update(grad64_file=prefix + "-grad64.bin", torch_signs_vs_float64=agree)
+        print("%-22s PyTorch float32 gradient signs equal to float64 on %.4f%%" % (name, 100 * agree), file=sys.stderr)
+    return e
 
 
-def calibrate(model, gen, size):
+def calibrate(model, gen, size, mean=gt.IMAGENET_MEAN, std=gt.IMAGENET_STD):
     """Gives the random network the statistics of a trained one: batch norms get the running
     means of 8 random images and, per layer, the mean of their channels' variances (so
     activations neither vanish nor explode through the layers, as they would with torchvision's
@@ -122,7 +165,7 @@ def calibrate(model, gen, size):
             m.reset_running_stats()
             m.momentum = None
         model.train()
-        x = gt.normalise(images(gen, 8, size), gt.IMAGENET_MEAN, gt.IMAGENET_STD)
+        x = gt.normalise(images(gen, 8, size), mean, std)
         model(x)
         for m in bns:
             m.running_var.fill_(float(m.running_var.mean()))
@@ -131,6 +174,15 @@ def calibrate(model, gen, size):
     if fcs:  # SqueezeNet classifies with a convolution
         gt.centre_classifier(model, fcs[-1], x)
     return model
+
+
+def export_opsets(model, x, out, name):
+    files = {}
+    for op in OPSETS:
+        fn = "%s-op%d.onnx" % (name, op)
+        export(model, x, os.path.join(out, fn), op)
+        files[str(op)] = fn
+    return files
 
 
 def torchvision_fixtures(out, only):
@@ -144,30 +196,50 @@ def torchvision_fixtures(out, only):
         gen = torch.Generator().manual_seed(SEED)
         model = calibrate(getattr(torchvision.models, name)(weights=None), gen, 224)
         x = gt.normalise(images(gen, IMAGES, 224), gt.IMAGENET_MEAN, gt.IMAGENET_STD)
-        e = entry(name, model, x, gt.IMAGENET_STD, out, name)
-        e["files"] = {}
-        for op in OPSETS:
-            fn = "%s-op%d.onnx" % (name, op)
-            export(model, x, os.path.join(out, fn), op)
-            e["files"][str(op)] = fn
+        e = entry(name, model, x, gt.IMAGENET_STD, out, name, with64=True)
+        e["files"] = export_opsets(model, x, out, name)
         entries.append(e)
-        print("%-20s %.1fs" % (name, time.time() - t0), file=sys.stderr)
+        print("%-22s %.1fs" % (name, time.time() - t0), file=sys.stderr)
     return entries
+
+
+def openood_fixture(out):
+    """OpenOOD v1.5's ResNet18_32x32 at 32×32 with OpenOOD's CIFAR-10 normalisation, calibrated
+    as the torchvision models, exported at each opset; its state_dict is saved beside, so that the
+    tests check that --arch openood_resnet18_32x32 reads the same network as the ONNX file."""
+    t0 = time.time()
+    torch.manual_seed(SEED)
+    gen = torch.Generator().manual_seed(SEED)
+    mean, std = gs.OPENOOD_CIFAR10
+    model = calibrate(gs.ResNet18x32(classes=10), gen, 32, mean, std)
+    x = gt.normalise(images(gen, OPENOOD_IMAGES, 32), mean, std)
+    e = entry(OPENOOD, model, x, std, out, OPENOOD, with64=True)
+    e.update(arch=OPENOOD, mean=list(mean), state_dict=OPENOOD + ".pt")
+    torch.save(model.state_dict(), os.path.join(out, e["state_dict"]))
+    e["files"] = export_opsets(model, x, out, OPENOOD)
+    print("%-22s %.1fs" % (OPENOOD, time.time() - t0), file=sys.stderr)
+    return e
+
+
+def seed_checkpoints():
+    """The seed's checkpoints present in the shared data: (name, file, loader, path)."""
+    models_dir = os.path.join(gt.SHARED, "models")
+    found = []
+    for name, file, load in SEED_CHECKPOINTS:
+        path = os.path.join(models_dir, file)
+        if os.path.exists(path):
+            found.append((name, file, load, path))
+        else:
+            print("%s missing: skipped" % path, file=sys.stderr)
+    return found
 
 
 def seed_fixtures(out):
     """The seed's checkpoints exported twice: with batch norms kept (<name>.onnx) and folded into
     the convolutions as torch.onnx.export does by default (<name>-folded.onnx)."""
-    models_dir = os.path.join(gt.SHARED, "models")
     x = torch.zeros(1, 3, 32, 32)
     done = []
-    loaders = [("densenet10", "densenet10.pth", gt.load_pickled_model),
-               ("resnet20", "resnet20-cifar10.th", lambda p: gt.load_cifar_resnet(p, 20))]
-    for name, file, load in loaders:
-        path = os.path.join(models_dir, file)
-        if not os.path.exists(path):
-            print("%s missing: skipped" % path, file=sys.stderr)
-            continue
+    for name, file, load, path in seed_checkpoints():
         model = load(path)
         export(model, x, os.path.join(out, name + ".onnx"), 13, fold_bn=False)
         export(model, x, os.path.join(out, name + "-folded.onnx"), 13)
@@ -249,25 +321,46 @@ def script_digest():
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def up_to_date(out):
-    """Whether out holds a complete set of fixtures written by this very script."""
+def read_index(out):
     try:
         with open(os.path.join(out, "index.json")) as f:
-            index = json.load(f)
+            return json.load(f)
     except (OSError, ValueError):
+        return None
+
+
+def up_to_date(out):
+    """Whether out holds every model this script writes, each written by this very script, the
+    exports of every seed checkpoint present, and all their files."""
+    index = read_index(out)
+    if not index:
         return False
-    if index.get("generator_sha256") != script_digest():
+    digest = script_digest()
+    models = index.get("models", [])
+    if sorted(m.get("name", "") for m in models) != sorted(TORCHVISION + [OPENOOD]):
         return False
-    files = [m[k] for m in index["models"] for k in ("input_file", "grad_file")]
-    files += [fn for m in index["models"] for fn in m["files"].values()]
+    if any(m.get("generator_sha256") != digest for m in models):
+        return False
+    if sorted(c.get("name", "") for c in index.get("checkpoints", [])) != sorted(c[0] for c in seed_checkpoints()):
+        return False
+    keys = ("input_file", "grad_file", "grad64_file", "state_dict")
+    files = [m[k] for m in models for k in keys if k in m]
+    files += [fn for m in models for fn in m["files"].values()]
     files += [c[k] for c in index["checkpoints"] for k in ("file", "folded")]
     return all(os.path.exists(os.path.join(out, fn)) for fn in files)
+
+
+def merge(old, new):
+    """The entries of new, and those of old whose name new lacks, in the script's order."""
+    by_name = {m.get("name"): m for m in (old or {}).get("models", [])}
+    by_name.update((m["name"], m) for m in new)
+    return [by_name[n] for n in TORCHVISION + [OPENOOD] if n in by_name]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--small", action="store_true", help="write the small committed fixtures next to this script")
-    ap.add_argument("--only", default="", help="comma-separated torchvision models (default: all)")
+    ap.add_argument("--only", default="", help="comma-separated models to rewrite, keeping the others (default: all)")
     ap.add_argument("--out", default=out_dir(), help="folder of the large fixtures")
     ap.add_argument("--if-changed", action="store_true", help="do nothing if the folder holds this script's fixtures")
     args = ap.parse_args()
@@ -275,18 +368,35 @@ def main():
     if args.small:
         small_fixtures()
         return
-    if args.if_changed and not args.only and up_to_date(args.out):
+    only = set(s for s in args.only.split(",") if s)
+    unknown = only - set(TORCHVISION) - {OPENOOD}
+    if unknown:
+        ap.error("--only: unknown models %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(TORCHVISION + [OPENOOD])))
+    if args.if_changed and not only and up_to_date(args.out):
         print("fixtures in %s are up to date" % args.out, file=sys.stderr)
         return
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
-    only = set(s for s in args.only.split(",") if s)
-    index = {"generator": "gen_onnx.py", "generator_sha256": script_digest(), "torch_version": torch.__version__, "temperature": gt.T,
-             "epsilon": gt.EPS, "seed": SEED, "models": torchvision_fixtures(args.out, only),
-             "checkpoints": seed_fixtures(args.out)}
-    with open(os.path.join(args.out, "index.json"), "w") as f:
+    # The index goes while files are rewritten and comes back last: an interrupted run leaves
+    # none, and --if-changed starts again.
+    old = read_index(args.out)
+    if old is not None:
+        os.remove(os.path.join(args.out, "index.json"))
+    models = torchvision_fixtures(args.out, only)
+    if not only or OPENOOD in only:
+        models.append(openood_fixture(args.out))
+    digest = script_digest()
+    for m in models:
+        m["generator_sha256"] = digest
+    if only:
+        models = merge(old, models)
+    index = {"generator": "gen_onnx.py", "torch_version": torch.__version__, "temperature": gt.T,
+             "epsilon": gt.EPS, "seed": SEED, "models": models, "checkpoints": seed_fixtures(args.out)}
+    tmp = os.path.join(args.out, "index.json.tmp")
+    with open(tmp, "w") as f:
         json.dump(index, f, indent=1)
         f.write("\n")
+    os.replace(tmp, os.path.join(args.out, "index.json"))
     print("fixtures in %s (%.0fs)" % (args.out, time.time() - t0), file=sys.stderr)
 
 

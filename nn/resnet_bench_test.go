@@ -1,0 +1,220 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+)
+
+// resNet50 builds torchvision's ResNet-50 at side×side as an ONNX import yields it: batch norms
+// folded into biased convolutions, ReLU after each, random weights.
+func resNet50(tb testing.TB, side int) *Graph {
+	r := rand.New(rand.NewPCG(51, 52))
+	b := NewBuilder(Shape{3, side, side})
+	conv := func(x Value, out, k, stride int) Value {
+		in := b.Shape(x).C
+		return b.Conv2d("c", x, Conv{Out: out, KH: k, KW: k, Stride: stride, Pad: k / 2,
+			Weight: randVec(r, out*in*k*k, 1/float64(in*k*k)), Bias: randVec(r, out, 0.1)})
+	}
+	x := b.ReLU(conv(b.Input(), 64, 7, 2))
+	x = b.MaxPool(x, Pool2D{KH: 3, KW: 3, StrideH: 2, StrideW: 2, Pads: []int{1, 1, 1, 1}})
+	for stage, blocks := range []int{3, 4, 6, 3} {
+		width := 64 << stage
+		for i := range blocks {
+			stride := 1
+			if i == 0 && stage > 0 {
+				stride = 2
+			}
+			h := b.ReLU(conv(x, width, 1, 1))
+			h = b.ReLU(conv(h, width, 3, stride))
+			h = conv(h, 4*width, 1, 1)
+			short := x
+			if i == 0 {
+				short = conv(x, 4*width, 1, stride)
+			}
+			x = b.ReLU(b.Add(h, short))
+		}
+	}
+	x = b.GlobalAvgPool(x)
+	g, err := b.Build(b.Linear("fc", x, 1000, randVec(r, 1000*2048, 0.02), randVec(r, 1000, 0.1)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
+
+// BenchmarkResNet50 times one worker on micro-batches of 8 images at 224×224, as
+// BenchmarkMobileNetV2 does.
+func BenchmarkResNet50(b *testing.B) {
+	g := resNet50(b, 224)
+	const n = 8
+	x := randVec(rand.New(rand.NewPCG(1, 1)), n*g.Input().Size(), 1)
+	seed := randVec(rand.New(rand.NewPCG(2, 2)), n*1000, 1e-3)
+	run := func(b *testing.B, odin bool) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		e := g.NewExec(n)
+		var gin []float32
+		step := func() {
+			e.Forward(x, n)
+			if odin {
+				gin, _ = e.Backward("", seed, gin)
+				e.Forward(x, n)
+			}
+		}
+		step()
+		b.ResetTimer()
+		t0 := threadCPU()
+		for range b.N {
+			step()
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+		if cpu := threadCPU() - t0; cpu > 0 {
+			b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "img/cpu-s")
+		}
+	}
+	b.Run("forward", func(b *testing.B) { run(b, false) })
+	b.Run("odin", func(b *testing.B) { run(b, true) })
+}
+
+// TestStepTimes prints the thread CPU time of each step of one forward and backward pass of
+// ResNet-50 or MobileNetV2 at 224×224 (ODIN_STEPS=resnet50|mobilenet_v2) on 8 images, summed by
+// kind of step and then step by step, the costliest first, and the memory of the buffers. It is
+// a profiling aid, skipped unless asked for.
+func TestStepTimes(t *testing.T) {
+	var g *Graph
+	switch which := os.Getenv("ODIN_STEPS"); which {
+	case "":
+		t.Skip("set ODIN_STEPS=resnet50 or mobilenet_v2")
+	case "resnet50":
+		g = resNet50(t, 224)
+	case "mobilenet_v2":
+		g = mobileNetV2(t, 224)
+	default:
+		t.Fatalf("ODIN_STEPS=%q", which)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const n = 8
+	x := randVec(rand.New(rand.NewPCG(1, 1)), n*g.Input().Size(), 1)
+	seed := randVec(rand.New(rand.NewPCG(2, 2)), n*1000, 1e-3)
+	e := g.NewExec(n)
+	if err := e.Forward(x, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Backward("", seed, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := stepTimes(e, n)
+	var total time.Duration
+	kinds := map[string]time.Duration{}
+	for _, r := range rows {
+		total += r.d
+		kinds[r.kind] += r.d
+	}
+	var ks []timedStep
+	for k, d := range kinds {
+		ks = append(ks, timedStep{kind: k, d: d})
+	}
+	for _, l := range [][]timedStep{ks, rows} {
+		sort.Slice(l, func(i, j int) bool { return l[i].d > l[j].d })
+		for _, r := range l[:min(30, len(l))] {
+			t.Logf("%8.2f ms %5.1f%%  %s", r.d.Seconds()*1e3, 100*r.d.Seconds()/total.Seconds(), r.kind+r.at)
+		}
+	}
+	vals, grads := distinctFloats(g, e.vals), distinctFloats(g, e.grads)
+	t.Logf("forward and backward %v (thread CPU, %d images); values %.0f MB, gradients %.0f MB in %d buffers",
+		total, n, float64(vals)*4/1e6, float64(grads)*4/1e6, g.plan.grads.slots)
+}
+
+// timedStep is one step's (or one kind's) thread CPU time.
+type timedStep struct {
+	kind, at string
+	d        time.Duration
+}
+
+// stepTimes runs the steps of e's graph forward and backward as Exec does, timing each.
+func stepTimes(e *Exec, n int) []timedStep {
+	g, steps := e.g, e.g.plan.steps
+	var rows []timedStep
+	timed := func(kind, at string, f func()) {
+		t0 := threadCPU()
+		f()
+		rows = append(rows, timedStep{kind, at, threadCPU() - t0})
+	}
+	args := func(vs []int, of [][]float32) [][]float32 {
+		var a [][]float32
+		for _, v := range vs {
+			a = append(a, of[v])
+		}
+		return a
+	}
+	for i, st := range steps {
+		timed("fwd "+describe(st.op, g.plan.shape[st.out]), fmt.Sprintf(" (step %d)", i), func() {
+			st.op.forward(&e.x, n, args(st.in, e.vals), e.vals[st.out])
+		})
+	}
+	gp := g.plan.grads
+	timed("bwd clears", "", func() {
+		for v, r := range g.plan.root {
+			if r == v && gp.hi[v] >= len(steps) {
+				clear(e.grads[v])
+			}
+		}
+	})
+	for i := len(steps) - 1; i >= 0; i-- {
+		st := steps[i]
+		timed("bwd clears", "", func() {
+			for _, r := range gp.clearAt[i] {
+				clear(e.grads[r])
+			}
+		})
+		timed("bwd "+describe(st.op, g.plan.shape[st.out]), fmt.Sprintf(" (step %d)", i), func() {
+			st.op.backward(&e.x, n, args(st.in, e.vals), e.vals[st.out], e.grads[st.out], args(st.in, e.grads))
+		})
+	}
+	return rows
+}
+
+// distinctFloats is the number of floats in the distinct root buffers of bufs (shared ones once).
+func distinctFloats(g *Graph, bufs [][]float32) int {
+	seen := map[*float32]int{}
+	for v, r := range g.plan.root {
+		if r == v && len(bufs[v]) > 0 {
+			seen[&bufs[v][0]] = max(seen[&bufs[v][0]], cap(bufs[v]))
+		}
+	}
+	total := 0
+	for _, c := range seen {
+		total += c
+	}
+	return total
+}
+
+// describe names a step's operation for TestStepTimes: kind, kernel/stride, channels, output
+// plane and, for dense convolutions, the path.
+func describe(o op, out Shape) string {
+	if a, ok := o.(*activated); ok {
+		return "act+" + describe(a.inner, out)
+	}
+	switch c := o.(type) {
+	case *conv:
+		path := "im2col"
+		switch {
+		case c.pointwise:
+			path = "1x1"
+		case c.fwWino != nil:
+			path = "wino"
+		case c.fwDirect:
+			path = "direct"
+		}
+		return fmt.Sprintf("conv %dx%d/%d %d->%d %dx%d %s", c.kh, c.kw, c.stride, c.cin, c.cout, c.out.H, c.out.W, path)
+	case *gconv:
+		return fmt.Sprintf("gconv %dx%d/%d g%d %d->%d %dx%d", c.kh, c.kw, c.sh, c.groups, c.cin, c.cout, c.out.H, c.out.W)
+	}
+	return fmt.Sprintf("%T %v", o, out)
+}
