@@ -135,7 +135,7 @@ func (s *Scorer) scoreBatch(ctx context.Context, e *nn.Exec, w int, paths []stri
 	k := wk.batch.Classes()
 	for j, i := range wk.ok {
 		rows[i].Scores = make([]float64, len(s.Detectors))
-		rows[i].Class = argmax(wk.batch.Logits[j*k : (j+1)*k])
+		rows[i].Class = ood.Argmax(wk.batch.Logits[j*k : (j+1)*k])
 	}
 	for d, det := range s.Detectors {
 		col := wk.col[:n]
@@ -152,17 +152,6 @@ func (s *Scorer) scoreBatch(ctx context.Context, e *nn.Exec, w int, paths []stri
 		}
 	}
 	return nil
-}
-
-// argmax returns the index of the largest value, the first on ties (as torch.argmax).
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // maxResized bounds the pixels of an image after its resize and before its crop: a resize keeps

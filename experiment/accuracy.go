@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/odin-ood/odin/nn"
+	"github.com/odin-ood/odin/ood"
 )
 
 // ErrNoLabels marks a set whose images carry no class labels.
@@ -53,21 +54,11 @@ func Accuracy(ctx context.Context, net *Network, r Range, workers, batch int) (c
 		}
 		logits[w] = e.Logits(logits[w])
 		for i, l := range labels {
-			if argmax(logits[w][i*k:(i+1)*k]) == l {
+			if ood.Argmax(logits[w][i*k:(i+1)*k]) == l {
 				right.Add(1)
 			}
 		}
 		return nil
 	})
 	return int(right.Load()), err
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for j, x := range v {
-		if x > v[best] {
-			best = j
-		}
-	}
-	return best
 }

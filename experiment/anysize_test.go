@@ -115,7 +115,7 @@ func TestAnySizeAccuracyAndEval(t *testing.T) {
 		if err := b.Load(byHand(t, net, f), 1); err != nil {
 			t.Fatal(err)
 		}
-		if argmax(b.Logits[:k]) == labels[i] {
+		if ood.Argmax(b.Logits[:k]) == labels[i] {
 			want++
 		}
 		s := make([]float64, 1)

@@ -61,7 +61,7 @@ func TestODINAnyInputSize(t *testing.T) {
 	for i := range n {
 		f := logits[i*5 : (i+1)*5]
 		softmaxT(seed[i*5:(i+1)*5], f, d.Temperature)
-		seed[i*5+argmax(f)]--
+		seed[i*5+Argmax(f)]--
 		for j := range 5 {
 			seed[i*5+j] /= float32(d.Temperature)
 		}

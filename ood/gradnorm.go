@@ -39,7 +39,7 @@ func (d *GradNorm) Score(_ context.Context, b *Batch, dst []float64) error {
 	k := b.Classes()
 	for i := range b.N {
 		f := b.Logits[i*k : (i+1)*k]
-		m := float64(f[argmax(f)])
+		m := float64(f[Argmax(f)])
 		var z float64
 		for _, v := range f {
 			z += math.Exp((float64(v) - m) / T)

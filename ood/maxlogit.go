@@ -18,7 +18,7 @@ func (MaxLogit) Score(_ context.Context, b *Batch, dst []float64) error {
 	k := b.Classes()
 	for i := range b.N {
 		f := b.Logits[i*k : (i+1)*k]
-		dst[i] = float64(f[argmax(f)])
+		dst[i] = float64(f[Argmax(f)])
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func odinSeed(b *Batch, T float64) []float32 {
 		f := b.Logits[i*k : (i+1)*k]
 		g := b.pert[i*k : (i+1)*k]
 		softmaxT(g, f, T)
-		g[argmax(f)] -= 1
+		g[Argmax(f)] -= 1
 		for j := range g {
 			g[j] /= float32(T)
 		}

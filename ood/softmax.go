@@ -15,9 +15,9 @@ func MaxSoftmax(f []float32, T float64) float64 {
 	return 1 / s
 }
 
-// argmax returns the index of the largest value, the first one on ties (as torch.max does on
-// the CPU for these sizes).
-func argmax(f []float32) int {
+// Argmax returns the index of the largest value, the first one on ties (as torch.max does on
+// the CPU for these sizes): the predicted class of a row of logits.
+func Argmax(f []float32) int {
 	best := 0
 	for i, v := range f {
 		if v > f[best] {

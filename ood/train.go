@@ -34,7 +34,7 @@ func (t *Train) Label(i int) int {
 	if i < len(t.Labels) && t.Labels[i] >= 0 && t.Labels[i] < t.K {
 		return t.Labels[i]
 	}
-	return argmax(t.Logits[i*t.K : (i+1)*t.K])
+	return Argmax(t.Logits[i*t.K : (i+1)*t.K])
 }
 
 // check validates the sizes of t's slices.

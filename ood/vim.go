@@ -101,7 +101,7 @@ func (d *ViM) Fit(ctx context.Context, t *Train, s *Stats) error {
 			sum[m] += math.Sqrt(tail[m])
 		}
 		f := t.Logits[i*K : (i+1)*K]
-		maxLogits += float64(f[argmax(f)])
+		maxLogits += float64(f[Argmax(f)])
 	}
 	alpha := make([]float64, D+1)
 	for m := range D {

@@ -215,7 +215,7 @@ func (m *Model) score(ctx context.Context, x []float32, n int, record bool, l *l
 	for i, r := range res {
 		s.ODIN[i] = r.scores[0]
 		s.OOD[i] = !m.Threshold.Decide(r.scores[0])
-		s.Class[i] = int64(argmax(r.logits))
+		s.Class[i] = int64(ood.Argmax(r.logits))
 		s.MSP[i] = ood.MaxSoftmax(r.logits, 1)
 		s.Logits = append(s.Logits, r.logits...)
 		for d := range s.Extra {
@@ -235,18 +235,6 @@ func (m *Model) busy() error {
 		return ErrQueueFull
 	}
 	return nil
-}
-
-// argmax returns the index of the largest logit, the first on ties (as torch.max and package
-// ood do).
-func argmax(f []float32) int {
-	best := 0
-	for i, v := range f {
-		if v > f[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // SelfTestImage is the image of the readiness self-test for inputs of shape s: a fixed smooth
