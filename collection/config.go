@@ -69,6 +69,9 @@ func (c Config) Load() (*Scorer, Meta, error) {
 		if err := th.CheckNetwork(strings.TrimPrefix(net.Checkpoint, "sha256:")); err != nil {
 			return nil, Meta{}, err
 		}
+		if err := th.CheckPreprocess(net.PreprocessJSON()); err != nil {
+			return nil, Meta{}, err
+		}
 		if c.Methods != "" && !strings.Contains(","+c.Methods+",", ",odin,") {
 			return nil, Meta{}, ErrThresholdMethods
 		}

@@ -18,6 +18,10 @@ import (
 // checkpoint.
 var ErrOtherNetwork = errors.New("threshold calibrated on another network")
 
+// ErrOtherPreprocess is returned by CheckPreprocess when a threshold was calibrated on images
+// prepared another way.
+var ErrOtherPreprocess = errors.New("threshold calibrated with another preprocessing")
+
 // Threshold is an operating point of ODIN for deciding single inputs: its parameters, the score
 // threshold δ, and the network and images it was calibrated on. An input is accepted as
 // in-distribution when its ODIN score s ≥ δ. It is stored as a small JSON file.
@@ -42,6 +46,10 @@ type Threshold struct {
 	InDataset string `json:"in_dataset"`
 	First     int    `json:"first"`
 	Count     int    `json:"count"`
+	// Preprocess is the preprocessing the calibration images went through when one replaced
+	// the network's own (the JSON of models.Preprocess as experiment.Network.PreprocessJSON
+	// writes it), "" for the network's own. A threshold applies to images prepared the same way.
+	Preprocess string `json:"preprocess,omitempty"`
 }
 
 // Calibrate returns the threshold δ that accepts a fraction tpr of the scores — the highest δ
@@ -121,6 +129,22 @@ func (t *Threshold) CheckNetwork(digest string) error {
 		return fmt.Errorf("%w: calibrated on checkpoint %s (%s), not on this one (%s)", ErrOtherNetwork, short(t.Checkpoint), t.NN, short(digest))
 	}
 	return nil
+}
+
+// CheckPreprocess reports whether the threshold was calibrated with the preprocessing p (as
+// Preprocess records it, "" for the network's own); the error wraps ErrOtherPreprocess.
+func (t *Threshold) CheckPreprocess(p string) error {
+	if t.Preprocess != p {
+		return fmt.Errorf("%w: calibrated with %s, used with %s", ErrOtherPreprocess, describePreprocess(t.Preprocess), describePreprocess(p))
+	}
+	return nil
+}
+
+func describePreprocess(p string) string {
+	if p == "" {
+		return "the network's own"
+	}
+	return p
 }
 
 func short(digest string) string {

@@ -154,3 +154,21 @@ func ExampleThreshold_Decide() {
 	// 0.1003 true
 	// 0.102 true
 }
+
+// A threshold applies only to images prepared as its calibration images were.
+func TestCheckPreprocess(t *testing.T) {
+	crop := `{"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225],"resize":256,"crop":224}`
+	th := &Threshold{Preprocess: crop}
+	if err := th.CheckPreprocess(crop); err != nil {
+		t.Errorf("same preprocessing: %v", err)
+	}
+	for _, other := range []string{"", `{"resize":232,"crop":224}`} {
+		err := th.CheckPreprocess(other)
+		if !errors.Is(err, ErrOtherPreprocess) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("preprocessing %q: %v, want one line wrapping ErrOtherPreprocess", other, err)
+		}
+	}
+	if err := (&Threshold{}).CheckPreprocess(crop); !errors.Is(err, ErrOtherPreprocess) || !strings.Contains(err.Error(), "the network's own") {
+		t.Errorf("calibrated on the network's own, used with a crop: %v", err)
+	}
+}

@@ -226,6 +226,11 @@ func TestAnySizeTuneFitCalibrate(t *testing.T) {
 	if th.Accepted < 0.8 || th.Count != in.Len() {
 		t.Errorf("threshold accepts %v of %d images, want ≥ 0.8 of %d", th.Accepted, th.Count, in.Len())
 	}
+	// The threshold records the preprocessing, and refuses images prepared another way.
+	cropped := tinyNet(t, &models.Preprocess{Resize: 18, Crop: 16})
+	if th.Preprocess != net.PreprocessJSON() || th.CheckPreprocess(cropped.PreprocessJSON()) == nil {
+		t.Errorf("threshold records preprocessing %q; CheckPreprocess(%q) = nil", th.Preprocess, cropped.PreprocessJSON())
+	}
 }
 
 // A set of 32×32 images given to a 16×16 network is refused with one line naming both sizes,

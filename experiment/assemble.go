@@ -177,7 +177,7 @@ type Setup struct {
 func (s *Setup) Identities(dets []ood.Detector, statsID string) (in, out ScoreIdentity) {
 	base := ScoreIdentity{Network: s.Net.Model.Name, Checkpoint: s.Net.Checkpoint, Kernel: CurrentKernel(),
 		Temperature: s.Temperature, Magnitude: s.Magnitude, Methods: detectorNames(dets), Stats: statsID,
-		Preprocess: s.Net.preprocessID(), Features: s.Net.Features}
+		Preprocess: s.Net.PreprocessJSON(), Features: s.Net.Features}
 	in, out = base, base
 	in.Images = ImagesOf(s.In, s.InSet, "", 0)
 	out.Images = ImagesOf(s.Out, s.OutSet, s.Construction, s.Seed)

@@ -27,5 +27,5 @@ func CalibrateODIN(ctx context.Context, net *Network, r Range, set string, tempe
 	}
 	return &decision.Threshold{Method: "odin", Temperature: temperature, Magnitude: magnitude, Delta: delta,
 		TPR: tpr, Accepted: accepted, NN: net.NN, Network: net.Model.Name, Checkpoint: net.Digest(),
-		InDataset: set, First: r.First, Count: r.Count}, nil
+		InDataset: set, First: r.First, Count: r.Count, Preprocess: net.PreprocessJSON()}, nil
 }

@@ -114,8 +114,10 @@ func effectivePreprocess(m *models.Model, p models.Preprocess) models.Preprocess
 	return p
 }
 
-// preprocessID is the preprocessing's part of a score identity: "" for the network's own.
-func (n *Network) preprocessID() string {
+// PreprocessJSON is the preprocessing given in place of the network's own, as JSON: the
+// preprocessing's part of a score identity and of a threshold file (decision.Threshold), ""
+// for the network's own.
+func (n *Network) PreprocessJSON() string {
 	if n.Preprocess == nil {
 		return ""
 	}

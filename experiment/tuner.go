@@ -52,7 +52,7 @@ type rangeKey struct {
 func (t *Tuner) UseCache(dir string, net *Network, seed uint64) {
 	t.CacheDir, t.seed = dir, seed
 	t.Identity = map[string]string{"network": net.Model.Name, "checkpoint": net.Checkpoint, "kernel": CurrentKernel()}
-	if p := net.preprocessID(); p != "" {
+	if p := net.PreprocessJSON(); p != "" {
 		t.Identity["preprocess"] = p
 	}
 }

@@ -163,6 +163,9 @@ func (f *evalFlags) useThreshold(net *experiment.Network) (*decision.Threshold, 
 	if err := th.CheckNetwork(net.Digest()); err != nil {
 		return nil, fmt.Errorf("--threshold %s: %v", f.threshold, err)
 	}
+	if err := th.CheckPreprocess(net.PreprocessJSON()); err != nil {
+		return nil, fmt.Errorf("--threshold %s: %v (give the preprocessing flags odin calibrate had)", f.threshold, err)
+	}
 	if f.given["temperature"] && f.temperature != th.Temperature || f.given["magnitude"] && f.magnitude != th.Magnitude {
 		return nil, usageError("--threshold %s holds T = %g and ε = %g; leave out --temperature and --magnitude or give those", f.threshold, th.Temperature, th.Magnitude)
 	}
