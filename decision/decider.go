@@ -42,6 +42,10 @@ func Open(checkpoint, thresholdFile string) (*Decider, error) {
 	if err := th.CheckNetwork(digest); err != nil {
 		return nil, fmt.Errorf("%s: %w", thresholdFile, err)
 	}
+	// The Decider takes images normalised the network's own way.
+	if err := th.CheckPreprocess(""); err != nil {
+		return nil, fmt.Errorf("%s: %w", thresholdFile, err)
+	}
 	m, err := models.Load(checkpoint, "")
 	if err != nil {
 		return nil, err

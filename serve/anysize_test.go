@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/decision"
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/onnx"
 	"github.com/odin-ood/odin/ood"
@@ -46,11 +48,25 @@ func tinyPreprocess() *models.Preprocess {
 // tinyModel serves the 3×16×16 network as model "tiny" with preprocessing p (nil: none).
 func tinyModel(t testing.TB, p *models.Preprocess, edit func(*ModelConfig)) *Model {
 	t.Helper()
-	c := ModelConfig{Name: "tiny", ONNX: tinyONNX, Threshold: writeThreshold(t, tinyONNX, 0.2001), Preprocess: p,
+	c := ModelConfig{Name: "tiny", ONNX: tinyONNX, Preprocess: p,
 		Resize: "bilinear", Antialias: true, MaxBatch: 4, Workers: 2}
 	if edit != nil {
 		edit(&c)
 	}
+	// Calibrated with the model's own preprocessing, as odin calibrate records it.
+	pre := ""
+	if c.Preprocess != nil {
+		net, err := onnxLoad(tinyONNX)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eff, err := experiment.ApplyPreprocess(net, *c.Preprocess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre = preprocessJSON(&eff)
+	}
+	c.Threshold = writeThresholdWith(t, tinyONNX, 0.2001, pre)
 	m, err := LoadModel(c, onnxLoad)
 	if err != nil {
 		t.Fatal(err)
@@ -360,5 +376,14 @@ func TestAnySizeDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameBits(t, c.m.Name, got, want)
+	}
+}
+
+// A threshold calibrated on images prepared another way is refused at load.
+func TestThresholdOtherPreprocess(t *testing.T) {
+	c := ModelConfig{Name: "tiny", ONNX: tinyONNX, Preprocess: tinyPreprocess(), MaxBatch: 4, Workers: 1,
+		Threshold: writeThreshold(t, tinyONNX, 0.2001)}
+	if _, err := LoadModel(c, onnxLoad); !errors.Is(err, decision.ErrOtherPreprocess) {
+		t.Errorf("threshold of the network's own preprocessing, model with another: %v, want ErrOtherPreprocess", err)
 	}
 }

@@ -190,9 +190,9 @@ func joinQuoted(s []string) string {
 	return strings.Join(q, ", ")
 }
 
-// completePreprocess fills what p leaves out as experiment.LoadNetworkWith does: a nil Mean or
-// Std from the network's own mean and std (in units of v/255), Scale 0 as 1/255, and the
-// bilinear interpolation.
+// completePreprocess fills what p leaves out as experiment.ApplyPreprocess does, from the
+// given mean and std (in units of v/255), so that a configuration can be checked before any
+// network is loaded; loading applies experiment.ApplyPreprocess itself.
 func completePreprocess(p models.Preprocess, mean, std [3]float32) models.Preprocess {
 	if p.Scale == 0 {
 		p.Scale = 1.0 / 255

@@ -34,12 +34,19 @@ const smallCheckpoint = "../models/testdata/densenet-22-4.pth"
 // returns its path.
 func writeThreshold(t testing.TB, checkpoint string, delta float64) string {
 	t.Helper()
+	return writeThresholdWith(t, checkpoint, delta, "")
+}
+
+// writeThresholdWith is writeThreshold for images prepared with preprocess (as threshold files
+// record it, "" for the network's own).
+func writeThresholdWith(t testing.TB, checkpoint string, delta float64, preprocess string) string {
+	t.Helper()
 	digest, err := decision.Digest(checkpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	th := &decision.Threshold{Method: "odin", Temperature: 1000, Magnitude: 0.0014, Delta: delta, TPR: 0.95, Accepted: 0.95,
-		NN: filepath.Base(checkpoint), Network: "test", Checkpoint: digest, InDataset: "cifar10", First: 0, Count: 1000}
+		NN: filepath.Base(checkpoint), Network: "test", Checkpoint: digest, InDataset: "cifar10", First: 0, Count: 1000, Preprocess: preprocess}
 	path := filepath.Join(t.TempDir(), "threshold.json")
 	if err := th.Save(path); err != nil {
 		t.Fatal(err)

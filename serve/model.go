@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/decision"
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/nn"
 	"github.com/odin-ood/odin/ood"
@@ -72,8 +74,8 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 	}
 	var pre *models.Preprocess
 	if c.Preprocess != nil {
-		p := completePreprocess(*c.Preprocess, net.Mean, net.Std)
-		if err := p.Apply(net); err != nil {
+		p, err := experiment.ApplyPreprocess(net, *c.Preprocess)
+		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", c.Name, err)
 		}
 		pre = &p
@@ -87,6 +89,9 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 		return nil, fmt.Errorf("model %s: %w", c.Name, err)
 	}
 	if err := th.CheckNetwork(digest); err != nil {
+		return nil, fmt.Errorf("model %s: threshold %s: %w", c.Name, c.Threshold, err)
+	}
+	if err := th.CheckPreprocess(preprocessJSON(pre)); err != nil {
 		return nil, fmt.Errorf("model %s: threshold %s: %w", c.Name, c.Threshold, err)
 	}
 	dets, err := detectors(c, net, th)
@@ -280,4 +285,14 @@ func (m *Model) selfTest(ctx context.Context) error {
 		return fmt.Errorf("self-test: score %v, the configuration expects %v", s, *m.config.SelfTestScore)
 	}
 	return nil
+}
+
+// preprocessJSON is pre as threshold files record it (experiment.Network.PreprocessJSON), ""
+// for the network's own.
+func preprocessJSON(pre *models.Preprocess) string {
+	if pre == nil {
+		return ""
+	}
+	b, _ := json.Marshal(pre) // plain numbers and strings: cannot fail
+	return string(b)
 }
