@@ -89,3 +89,26 @@ func dwRow(out, src, w []float32, dil int) {
 	}
 	dwRowGo(out[n:], src[n:], w, dil)
 }
+
+//go:noescape
+func dwRowsAVX(out, src, w *float32, mask *uint32, n, kw, dil, kh, rs, ms, add int, bias float32)
+
+// dwRows sets out[x] to bias + Σᵢ Σⱼ w[i·kw+j]·(src[x + i·rs + j·dil] & mask[j·ms + x]) (kh rows
+// of kw taps, in order; mask all ones or zero), plus the old out[x] afterwards when add is set.
+func dwRows(out, src, w []float32, mask []uint32, kw, dil, kh, rs, ms int, add bool, bias float32) {
+	if len(out) == 0 {
+		return
+	}
+	_ = src[len(out)-1+(kh-1)*rs+(kw-1)*dil]
+	_ = w[kh*kw-1]
+	_ = mask[len(out)-1+(kw-1)*ms]
+	if !hasAVX2 {
+		dwRowsGo(out, src, w, mask, kw, dil, kh, rs, ms, add, bias)
+		return
+	}
+	a := 0
+	if add {
+		a = 1
+	}
+	dwRowsAVX(&out[0], &src[0], &w[0], &mask[0], len(out), kw, dil, kh, rs, ms, a, bias)
+}

@@ -16,3 +16,9 @@ func mask(g, y []float32, lo, hi float32) { maskGo(g, y, lo, hi) }
 
 // dwRow adds Σⱼ w[j]·src[x + j·dil] to out[x], the taps in order.
 func dwRow(out, src, w []float32, dil int) { dwRowGo(out, src, w, dil) }
+
+// dwRows sets out[x] to bias + Σᵢ Σⱼ w[i·kw+j]·(src[x + i·rs + j·dil] & mask[j·ms + x]) (kh rows
+// of kw taps, in order; mask all ones or zero), plus the old out[x] afterwards when add is set.
+func dwRows(out, src, w []float32, mask []uint32, kw, dil, kh, rs, ms int, add bool, bias float32) {
+	dwRowsGo(out, src, w, mask, kw, dil, kh, rs, ms, add, bias)
+}

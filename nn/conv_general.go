@@ -45,6 +45,11 @@ type gconv struct {
 	fw, bw []*gemm.Packed
 	// wf is a depthwise kernel flipped in both directions, for the stride-1 backward pass.
 	wf []float32
+	// fgeo and bgeo: the depthwise forward pass and the stride-1 backward pass (the output
+	// gradient correlated with the flipped kernel) on unpadded planes, with their masks.
+	fgeo, bgeo dwGeom
+	// ones is an all-ones mask for dwRows on one row (depthwiseBackRows).
+	ones []uint32
 	// act: a depthwise convolution clamps each output plane to [lo, hi] as soon as it is
 	// computed (set by fuseActivations, whose wrapper also masks the gradient).
 	act    bool
@@ -87,6 +92,11 @@ func (b *Builder) convGeneral(name string, x Value, c Conv) Value {
 			for t := range k {
 				g.wf[co*k+t] = c.Weight[co*k+k-1-t]
 			}
+		}
+		g.fgeo, g.bgeo = g.fwdGeom().withMask(), g.backGeom().withMask()
+		g.ones = make([]uint32, (g.out.W-1)*g.sw+1+(c.KW-1)*c.DilW)
+		for k := range g.ones {
+			g.ones[k] = ^uint32(0)
 		}
 	}
 	return b.add(name, g, g.out, x)
@@ -276,8 +286,24 @@ func (g *gconv) padScratch(cap int) (pad, tile int) {
 		return 0, 0
 	}
 	hp, wp, bh, bw, _, _ := g.dwPads()
-	// tile: the stride-1 plane on the padded width, or one padded row (planeRows).
-	return max(hp*wp, bh*bw) + g.dwSlack(), max(g.out.H*wp, 2*hp*((wp+1)/2)+8) + 8
+	// tile: the stride-1 plane on the padded width, or one padded row (planeRows); the border
+	// columns of flatPlane, or one row at every column (rowsPlane).
+	ext := (g.kw - 1) * g.dw
+	t := max(g.out.H*wp, 2*hp*((wp+1)/2)+8, g.in.H*bw, max(g.in.H, g.out.H)*ext, (g.out.W-1)*g.sw+1+2*ext)
+	return max(hp*wp, bh*bw) + g.dwSlack(), t + 8
+}
+
+// fwdGeom is the forward pass as a dwGeom; backGeom the stride-1 backward pass, the correlation
+// of the output gradient with the flipped kernel.
+func (g *gconv) fwdGeom() dwGeom {
+	return dwGeom{sh: g.in.H, sw: g.in.W, dh: g.out.H, dw: g.out.W, kh: g.kh, kw: g.kw,
+		sy: g.sh, sx: g.sw, dy: g.dh, dx: g.dw, pt: g.pt, pl: g.pl}
+}
+
+func (g *gconv) backGeom() dwGeom {
+	_, _, _, _, btop, bleft := g.dwPads()
+	return dwGeom{sh: g.out.H, sw: g.out.W, dh: g.in.H, dw: g.in.W, kh: g.kh, kw: g.kw,
+		sy: 1, sx: 1, dy: g.dh, dx: g.dw, pt: btop, pl: bleft}
 }
 
 // backFlipped reports whether the backward pass is the stride-1 correlation of the padded
@@ -288,15 +314,35 @@ func (g *gconv) backFlipped() bool {
 		btop+g.out.H <= g.in.H+(g.kh-1)*g.dh && bleft+g.out.W <= g.in.W+(g.kw-1)*g.dw
 }
 
-// depthwiseForward computes each output plane from its input plane, zero-padded into scratch,
-// bias first and then the taps in a fixed order. With stride 1 the plane is computed on the
-// padded width, kernel row by kernel row, each one call of dwRow over the whole plane (the
-// columns past the output's width are discarded), so that even 7×7 planes run whole vectors;
-// with horizontal stride 2 each output row is computed at every column of the padded row and
-// every second column kept (planeRows).
+// depthwiseForward computes each output plane from its input plane, bias first and then the
+// taps in a fixed order, the fused clamp last. Planes are read in place (conv_depthwise.go):
+// with stride 1 and the output as wide as the input (same padding), on the flattened planes,
+// all kernel rows in one dwRows call per run of rows, the taps that wrap around a row's end
+// masked (flatPlane); with a horizontal stride of 1 or 2, each output row at every input column,
+// every sw-th kept (rowsPlane). Other strides run tap by tap on a zero-padded copy.
 func (g *gconv) depthwiseForward(x *execCtx, n int, src []float32, ldi int, dst []float32, ldo int) {
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
+	if fg := &g.fgeo; fg.flat() || g.sw <= 2 {
+		k := g.kh * g.kw
+		for co := range g.cout {
+			ci := co / mult
+			w := g.w[co*k : (co+1)*k]
+			for b := range n {
+				in := src[ci*ldi+b*hw : ci*ldi+(b+1)*hw]
+				out := dst[co*ldo+b*ohw : co*ldo+(b+1)*ohw]
+				if fg.flat() {
+					fg.flatPlane(out, in, w, false, g.bias0(co))
+				} else {
+					fg.rowsPlane(out, in, w, x.tile, g.bias0(co))
+				}
+				if g.act {
+					clip(out, out, g.lo, g.hi)
+				}
+			}
+		}
+		return
+	}
 	hp, wp, _, _, _, _ := g.dwPads()
 	pad := x.pad[:hp*wp+g.dwSlack()]
 	clear(pad[hp*wp:])
@@ -390,11 +436,24 @@ func (g *gconv) planeStrided(out, pad []float32, co, wp int) {
 }
 
 // depthwiseBackward adds each output gradient plane, through the transposed taps, onto its
-// input plane's gradient: for stride 1 as the correlation of the padded gradient with the
-// flipped kernel, row by row like the forward pass; otherwise tap by tap.
+// input plane's gradient: for stride 1 as the correlation of the gradient with the flipped
+// kernel, in place on flattened planes (flatPlane, adding) when the widths agree, else on a
+// padded copy; for horizontal strides up to 2 row by row (depthwiseBackRows); otherwise tap by
+// tap.
 func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gin []float32, ldi int) {
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
+	if bg := &g.bgeo; g.backFlipped() && bg.flat() {
+		k := g.kh * g.kw
+		for co := range g.cout {
+			ci := co / mult
+			wf := g.wf[co*k : (co+1)*k]
+			for b := range n {
+				bg.flatPlane(gin[ci*ldi+b*hw:ci*ldi+(b+1)*hw], gout[co*ldo+b*ohw:co*ldo+(b+1)*ohw], wf, true, 0)
+			}
+		}
+		return
+	}
 	if g.backFlipped() {
 		_, _, bh, bw, btop, bleft := g.dwPads()
 		pad := x.pad[:bh*bw+g.dwSlack()]
@@ -453,38 +512,43 @@ func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gi
 }
 
 // depthwiseBackRows is the input gradient for strides other than 1 (horizontal stride at most
-// 2), the transpose of planeRows: each output gradient row, spread to every sw-th column of a
-// padded row (zeros between), is added through each tap onto a zero-padded gradient plane, one
-// axpy of the whole row per tap, and the plane's inside is then added to the input gradient.
+// 2), the transpose of rowsPlane: each output gradient row, spread to every sw-th column of a
+// row with zeros between and around, is correlated with each reversed kernel row (one dwRows
+// call) and added straight onto the input gradient row under that kernel row, its columns
+// inside the input only.
 func (g *gconv) depthwiseBackRows(x *execCtx, n int, gout []float32, ldo int, gin []float32, ldi int) {
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
-	hp, wp, _, _, _, _ := g.dwPads()
-	plane := x.pad[:hp*wp]
-	up := x.tile[:(g.out.W-1)*g.sw+1]
+	// up is the spread row with ext zeros on either side; only its every sw-th column from ext
+	// on is ever written, so it is cleared once. Column c of up, past the first ext, is padded
+	// input column c, input column c − pl.
+	ext, l := (g.kw-1)*g.dw, (g.out.W-1)*g.sw+1
+	up := x.tile[:l+2*ext]
+	clear(up)
+	c0, c1 := g.pl, min(l+ext, g.in.W+g.pl)
+	if c0 >= c1 {
+		return
+	}
 	for co := range g.cout {
 		ci := co / mult
-		w := g.w[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
+		wf := g.wf[co*g.kh*g.kw : (co+1)*g.kh*g.kw]
 		for b := range n {
-			clear(plane)
 			gr := gout[co*ldo+b*ohw : co*ldo+(b+1)*ohw]
-			for oy := range g.out.H {
-				clear(up)
-				for ox, v := range gr[oy*g.out.W : (oy+1)*g.out.W] {
-					up[ox*g.sw] = v
-				}
-				for i := range g.kh {
-					row := plane[(oy*g.sh+i*g.dh)*wp:]
-					for j, wv := range w[i*g.kw : (i+1)*g.kw] {
-						axpy(row[j*g.dw:j*g.dw+len(up)], up, wv)
-					}
-				}
-			}
 			d := gin[ci*ldi+b*hw : ci*ldi+(b+1)*hw]
-			for iy := range g.in.H {
-				src := plane[(iy+g.pt)*wp+g.pl:]
-				for k := range d[iy*g.in.W : (iy+1)*g.in.W] {
-					d[iy*g.in.W+k] += src[k]
+			for oy := range g.out.H {
+				for ox, v := range gr[oy*g.out.W : (oy+1)*g.out.W] {
+					up[ext+ox*g.sw] = v
+				}
+				// Input row iy under kernel row i gets Σⱼ w[i][j]·up[x − j·dw], the correlation
+				// of up with the reversed kernel row, which is row kh−1−i of the flipped kernel.
+				for i := range g.kh {
+					iy := oy*g.sh + i*g.dh - g.pt
+					if iy < 0 || iy >= g.in.H {
+						continue
+					}
+					row := d[iy*g.in.W+c0-g.pl : iy*g.in.W+c1-g.pl]
+					r := g.kh - 1 - i
+					dwRows(row, up[c0:], wf[r*g.kw:(r+1)*g.kw], g.ones, g.kw, g.dw, 1, 0, 0, true, 0)
 				}
 			}
 		}

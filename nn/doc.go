@@ -50,11 +50,11 @@
 // The layers of imported classifiers (ONNX) are Builder methods too. Convolutions take groups,
 // dilation, separate strides and asymmetric padding (Conv's optional fields; conv_general.go):
 // without those they keep the paths above; a depthwise one (a group per input channel) runs a
-// direct loop over a zero-padded copy of each plane, whole rows of taps at a time in AVX2
-// (stride 1 on the padded width, stride 2 at every column of a padded row, every second kept),
-// and its input gradient is the same loop on the padded gradient with the flipped kernel
-// (stride 1) or the transposed taps as whole rows (stride 2); other groups are one im2col
-// product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
+// direct loop that reads each plane in place, all kernel rows per pass in AVX2 (stride 1 on
+// the flattened plane, the taps that wrap around a row's end masked; stride 2 at every column
+// of a row, every second kept), and its input gradient is the same loop on the gradient with
+// the flipped kernel (stride 1) or each spread gradient row through the reversed kernel rows
+// (stride 2), added in place; other groups are one im2col product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
 // HardSwish, Tanh, Erf, GELU, Sqrt, Pow; Add, Sub, Mul and Div broadcast over C, H and W, with
 // Const operands that take no gradient. MaxPool and AvgPool2d follow PyTorch's windows (padding,
 // ceil mode, count_include_pad); MeanC and LayerNormC reduce over channels at each pixel;

@@ -501,3 +501,33 @@ func TestDwRowMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestDwRowsMatchesGo checks the several-row kernel of depthwise convolutions against the Go
+// loop, bit for bit, with and without adding to the old values.
+func TestDwRowsMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(59, 60))
+	for _, n := range []int{1, 2, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 40, 112} {
+		for _, k := range []int{1, 3, 5} {
+			for _, kh := range []int{1, 2, 3} {
+				for _, add := range []bool{false, true} {
+					rs := n + 5
+					src, w, out := randVec(r, n+(kh-1)*rs+(k-1)*2, 1), randVec(r, k*kh, 1), randVec(r, n, 1)
+					mask := make([]uint32, k*n)
+					for i := range mask {
+						if r.IntN(4) != 0 {
+							mask[i] = ^uint32(0)
+						}
+					}
+					want := append([]float32(nil), out...)
+					dwRowsGo(want, src, w, mask, k, 2, kh, rs, n, add, 0.25)
+					dwRows(out, src, w, mask, k, 2, kh, rs, n, add, 0.25)
+					for i := range out {
+						if out[i] != want[i] {
+							t.Fatalf("n %d k %d kh %d add %v: element %d is %v, Go %v", n, k, kh, add, i, out[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package nn
+
+// Depthwise planes without a padded copy. A plane is read in place: a tap that falls outside it
+// is skipped, not multiplied by a stored zero. Output pixels whose taps all lie inside the plane
+// are computed by dwRows, several kernel rows per call; the few border pixels (the padded
+// columns, and rows whose kernel rows leave the plane) by dwPixel, with the same operations in
+// the same order, so a pixel's value does not depend on which of the two computed it.
+
+// dwRowsGo is dwRows's loop: for each x the taps in order, a masked source value as +0, each
+// product rounded before its add, then the old value added when add is set.
+func dwRowsGo(out, src, w []float32, mask []uint32, kw, dil, kh, rs, ms int, add bool, bias float32) {
+	for x := range out {
+		acc := bias
+		for i := range kh {
+			s := src[x+i*rs:]
+			for j, wv := range w[i*kw : (i+1)*kw] {
+				v := s[j*dil]
+				if mask[j*ms+x] == 0 {
+					v = 0
+				}
+				acc += float32(wv * v)
+			}
+		}
+		if add {
+			acc = out[x] + acc
+		}
+		out[x] = acc
+	}
+}
+
+// dwGeom is one depthwise correlation of an sh×sw source plane into a dh×dw destination plane:
+// dst[y][x] = bias + Σ w[i][j]·src[y·sy + i·dy − pt][x·sx + j·dx − pl], zero outside the
+// source. mask is dwRows's: for a flat geometry, tap column j's validity at each destination
+// pixel (kw planes); otherwise all ones (one row, ms 0).
+type dwGeom struct {
+	sh, sw, dh, dw, kh, kw, sy, sx, dy, dx, pt, pl int
+	mask                                           []uint32
+}
+
+// withMask returns d with its mask.
+func (d dwGeom) withMask() dwGeom {
+	if !d.flat() {
+		d.mask = make([]uint32, (d.dw-1)*d.sx+1)
+		for k := range d.mask {
+			d.mask[k] = ^uint32(0)
+		}
+		return d
+	}
+	n := d.dh * d.dw
+	d.mask = make([]uint32, d.kw*n)
+	for j := range d.kw {
+		for p := range n {
+			if c := p%d.dw + j*d.dx - d.pl; c >= 0 && c < d.sw {
+				d.mask[j*n+p] = ^uint32(0)
+			}
+		}
+	}
+	return d
+}
+
+// rows returns the kernel rows [lo, hi) whose source row for destination row y is inside.
+func (d *dwGeom) rows(y int) (lo, hi int) {
+	top := y*d.sy - d.pt // source row of kernel row 0
+	if top < 0 {
+		lo = (-top + d.dy - 1) / d.dy
+	}
+	if d.sh-1-top >= 0 {
+		hi = min(d.kh, (d.sh-1-top)/d.dy+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// pixel computes destination pixel (y, x) tap by tap, as dwRows would (a tap left or right of
+// the source adds its product with +0).
+func (d *dwGeom) pixel(dst, src, w []float32, y, x int, add bool, bias float32) float32 {
+	lo, hi := d.rows(y)
+	acc := bias
+	for i := lo; i < hi; i++ {
+		row := src[(y*d.sy+i*d.dy-d.pt)*d.sw:]
+		for j, wv := range w[i*d.kw : (i+1)*d.kw] {
+			var v float32
+			if c := x*d.sx + j*d.dx - d.pl; c >= 0 && c < d.sw {
+				v = row[c]
+			}
+			acc += float32(wv * v)
+		}
+	}
+	if add {
+		acc = dst[y*d.dw+x] + acc
+	}
+	return acc
+}
+
+// flat reports whether the destination is computed on the flattened planes: stride 1 and equal
+// widths, so that every tap is one fixed offset in the flattened source, and the taps that wrap
+// around to the previous or next row (left or right of the source) are masked.
+func (d *dwGeom) flat() bool {
+	pr := (d.kw-1)*d.dx - d.pl
+	return d.sy == 1 && d.sx == 1 && d.sw == d.dw && d.pl >= 0 && pr >= 0 && d.pl+pr < d.dw
+}
+
+// flatPlane computes the destination plane (flat must hold): runs of rows with the same kernel
+// rows inside as one dwRows call over the flattened planes, except the first and last few
+// pixels of a run, whose wrapped taps would read outside the source, which pixel computes.
+func (d *dwGeom) flatPlane(dst, src, w []float32, add bool, bias float32) {
+	W, ext := d.dw, (d.kw-1)*d.dx
+	n := d.dh * W
+	for y := 0; y < d.dh; {
+		lo, hi := d.rows(y)
+		y1 := y + 1
+		for y1 < d.dh {
+			if l, h := d.rows(y1); l != lo || h != hi {
+				break
+			}
+			y1++
+		}
+		a, b := y*W, y*W
+		if lo < hi {
+			off := (lo*d.dy-d.pt)*W - d.pl // source index of destination 0 for tap (lo, 0)
+			a = max(y*W, -off)
+			b = max(a, min(y1*W, d.sh*W-off-(hi-1-lo)*d.dy*W-ext))
+			dwRows(dst[a:b], src[a+off:], w[lo*d.kw:hi*d.kw], d.mask[a:], d.kw, d.dx, hi-lo, d.dy*W, n, add, bias)
+		}
+		for k := y * W; k < a; k++ {
+			dst[k] = d.pixel(dst, src, w, k/W, k%W, add, bias)
+		}
+		for k := b; k < y1*W; k++ {
+			dst[k] = d.pixel(dst, src, w, k/W, k%W, add, bias)
+		}
+		y = y1
+	}
+}
+
+// rowsPlane computes the destination plane row by row for a horizontal stride of 1 or 2: each
+// row at every source column in tmp (sx·(dw−1)+1 values), one dwRows call over the kernel rows
+// inside, every sx-th kept; the columns whose taps leave the row by pixel.
+func (d *dwGeom) rowsPlane(dst, src, w, tmp []float32, bias float32) {
+	ext := (d.kw - 1) * d.dx
+	nq := (d.dw-1)*d.sx + 1
+	qlo, qhi := d.pl, min(nq, d.sw-ext+d.pl) // tmp columns with every tap inside
+	for y := range d.dh {
+		lo, hi := d.rows(y)
+		out := dst[y*d.dw : (y+1)*d.dw]
+		if lo < hi && qlo < qhi {
+			top := (y*d.sy + lo*d.dy - d.pt) * d.sw
+			dwRows(tmp[qlo:qhi], src[top+qlo-d.pl:], w[lo*d.kw:hi*d.kw], d.mask, d.kw, d.dx, hi-lo, d.dy*d.sw, 0, false, bias)
+		}
+		// Columns [xlo, xhi) are those with x·sx in [qlo, qhi).
+		xlo, xhi := 0, 0
+		if lo < hi && qlo < qhi {
+			xlo, xhi = (qlo+d.sx-1)/d.sx, min(d.dw, (qhi+d.sx-1)/d.sx)
+		}
+		for x := range xlo {
+			out[x] = d.pixel(dst, src, w, y, x, false, bias)
+		}
+		if d.sx == 1 {
+			copy(out[xlo:xhi], tmp[xlo:xhi])
+		} else {
+			t := tmp[:xhi*d.sx]
+			for x := xlo; x < xhi; x++ {
+				out[x] = t[x*d.sx]
+			}
+		}
+		for x := max(xlo, xhi); x < d.dw; x++ {
+			out[x] = d.pixel(dst, src, w, y, x, false, bias)
+		}
+	}
+}
