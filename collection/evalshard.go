@@ -13,6 +13,7 @@ import (
 
 	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
+	"github.com/odin-ood/odin/internal/durable"
 	"github.com/odin-ood/odin/scorefile"
 )
 
@@ -95,7 +96,7 @@ func MergeEval(dirs []string, dir string) error {
 	for i, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "run.json"))
 		if err != nil {
-			return fmt.Errorf("%s: %v (not a score folder of odin eval --shard)", d, unwrapPath(err))
+			return fmt.Errorf("%s: %v (not a score folder of odin eval --shard)", d, durable.UnwrapPath(err))
 		}
 		if err := json.Unmarshal(b, &ids[i]); err != nil {
 			return fmt.Errorf("%s/run.json: %v", d, err)

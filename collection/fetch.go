@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // Reader reads the bytes of one input.
@@ -42,7 +44,7 @@ func (f *Fetcher) Read(ctx context.Context, path string) ([]byte, error) {
 	}
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("%s: %w", path, durable.UnwrapPath(err))
 	}
 	defer file.Close()
 	return readBounded(path, file, f.limit())
@@ -92,7 +94,7 @@ func unwrapURL(err error) error {
 func readBounded(name string, r io.Reader, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+		return nil, fmt.Errorf("%s: %v", name, durable.UnwrapPath(err))
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s: larger than the limit of %d bytes", name, limit)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // Format is the layout of a score file.
@@ -189,7 +191,7 @@ func appendJSONFloat(b []byte, v float64) []byte {
 func Read(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		return nil, fmt.Errorf("scores %s: last line has no newline: the file was cut short (rerun the command that wrote it)", path)

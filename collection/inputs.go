@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // maxListLine bounds one line of a list file, so that a binary file given as a list fails
@@ -56,7 +58,7 @@ func listOne(arg string) ([]string, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("input %s: no such file or folder", arg)
 	}
-	return nil, fmt.Errorf("input %s: %w", arg, unwrapPath(err))
+	return nil, fmt.Errorf("input %s: %w", arg, durable.UnwrapPath(err))
 }
 
 // IsURL reports whether p is an http or https URL, which the Fetcher downloads.
@@ -140,7 +142,7 @@ func listGlob(pattern string) ([]string, error) {
 func listFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("input %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("input %s: %w", path, durable.UnwrapPath(err))
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -177,13 +179,4 @@ func ReadList(name string, r io.Reader) ([]string, error) {
 		return nil, fmt.Errorf("list %s: no paths", name)
 	}
 	return out, nil
-}
-
-// unwrapPath drops the operation and path that os errors repeat.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -6,21 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // Writer appends rows to a score file. It is not safe for concurrent use.
 type Writer struct {
-	path   string
+	out    durable.File
 	format Format
 	meta   Meta
-	f      *os.File
-	w      *bufio.Writer
 	done   map[string]bool
 	buf    []byte
-	err    error
 }
 
 // Open opens the score file at path for appending, creating it with meta's header if it does
@@ -33,9 +31,9 @@ func Open(path string, format Format, meta Meta) (*Writer, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
-	w := &Writer{path: path, format: format, meta: meta, f: f, w: bufio.NewWriterSize(f, 64<<10), done: map[string]bool{}}
+	w := &Writer{out: durable.New(path, f), format: format, meta: meta, done: map[string]bool{}}
 	if err := w.resume(); err != nil {
 		f.Close()
 		return nil, err
@@ -44,27 +42,27 @@ func Open(path string, format Format, meta Meta) (*Writer, error) {
 }
 
 func (w *Writer) resume() error {
-	data, err := io.ReadAll(w.f)
+	data, err := io.ReadAll(w.out.F)
 	if err != nil {
-		return fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", w.out.Path, durable.UnwrapPath(err))
 	}
 	head := header(w.format, &w.meta)
 	keep := 0
 	if bytes.IndexByte(data, '\n') < 0 {
 		// New, or a crash while writing the metadata line: it may only be a prefix of ours.
 		if !bytes.HasPrefix(head, data) {
-			return fmt.Errorf("scores %s: not a score file of odin score; choose another output file", w.path)
+			return fmt.Errorf("scores %s: not a score file of odin score; choose another output file", w.out.Path)
 		}
 	} else {
-		file, size, err := parse(w.path, data)
+		file, size, err := parse(w.out.Path, data)
 		if err != nil {
 			return err
 		}
 		if file.Format != w.format {
-			return fmt.Errorf("scores %s: is %v, this run writes %v", w.path, file.Format, w.format)
+			return fmt.Errorf("scores %s: is %v, this run writes %v", w.out.Path, file.Format, w.format)
 		}
 		if err := sameMeta(&file.Meta, &w.meta, true); err != nil {
-			return fmt.Errorf("scores %s was made by another run: %v", w.path, err)
+			return fmt.Errorf("scores %s was made by another run: %v", w.out.Path, err)
 		}
 		for _, r := range file.Rows {
 			w.done[r.Path] = true
@@ -74,14 +72,14 @@ func (w *Writer) resume() error {
 			keep = 0 // cut within the column line: rewrite the header
 		}
 	}
-	if err := w.f.Truncate(int64(keep)); err != nil {
-		return fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
+	if err := w.out.F.Truncate(int64(keep)); err != nil {
+		return fmt.Errorf("scores %s: %w", w.out.Path, durable.UnwrapPath(err))
 	}
-	if _, err := w.f.Seek(int64(keep), io.SeekStart); err != nil {
-		return fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
+	if _, err := w.out.F.Seek(int64(keep), io.SeekStart); err != nil {
+		return fmt.Errorf("scores %s: %w", w.out.Path, durable.UnwrapPath(err))
 	}
 	if keep == 0 {
-		w.w.Write(head)
+		w.out.W.Write(head)
 		return w.Flush()
 	}
 	return nil
@@ -113,63 +111,32 @@ func sameMeta(a, b *Meta, withShard bool) error {
 // Done reports whether the file holds a row for path.
 func (w *Writer) Done(path string) bool { return w.done[path] }
 
+// Flush writes the buffered rows to the file.
+func (w *Writer) Flush() error { return w.out.Flush() }
+
+// Close flushes, syncs and closes the file.
+func (w *Writer) Close() error { return w.out.Close() }
+
 // Len is the number of rows in the file, flushed or not.
 func (w *Writer) Len() int { return len(w.done) }
 
 // Write adds a row; writing a path twice is an error.
 func (w *Writer) Write(r Row) error {
-	if w.err != nil {
-		return w.err
+	if w.out.Err() != nil {
+		return w.out.Err()
 	}
 	if w.done[r.Path] {
-		return fmt.Errorf("scores %s: %s written twice", w.path, r.Path)
+		return fmt.Errorf("scores %s: %s written twice", w.out.Path, r.Path)
 	}
 	var err error
 	if w.buf, err = appendRow(w.buf[:0], w.format, &w.meta, &r); err != nil {
-		return fmt.Errorf("scores %s: %v", w.path, err)
+		return fmt.Errorf("scores %s: %v", w.out.Path, err)
 	}
-	if _, err := w.w.Write(w.buf); err != nil {
-		return w.fail(err)
+	if _, err := w.out.W.Write(w.buf); err != nil {
+		return w.out.Fail(err)
 	}
 	w.done[r.Path] = true
 	return nil
-}
-
-func (w *Writer) fail(err error) error {
-	if w.err == nil {
-		w.err = fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
-	}
-	return w.err
-}
-
-// Flush writes the buffered rows to the file.
-func (w *Writer) Flush() error {
-	if w.err != nil {
-		return w.err
-	}
-	if err := w.w.Flush(); err != nil {
-		return w.fail(err)
-	}
-	return nil
-}
-
-// Close flushes, syncs and closes the file.
-func (w *Writer) Close() error {
-	if w.f == nil {
-		return fmt.Errorf("scores %s: %w", w.path, fs.ErrClosed)
-	}
-	err := w.Flush()
-	if serr := w.f.Sync(); err == nil && serr != nil {
-		err = fmt.Errorf("scores %s: %w", w.path, unwrapPath(serr))
-	}
-	if cerr := w.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("scores %s: %w", w.path, unwrapPath(cerr))
-	}
-	w.f = nil
-	if w.err == nil {
-		w.err = fmt.Errorf("scores %s: %w", w.path, fs.ErrClosed)
-	}
-	return err
 }
 
 // Encode writes a whole score file to out.
@@ -198,7 +165,7 @@ func Encode(out io.Writer, f *File) error {
 func WriteFile(path string, f *File) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	defer os.Remove(tmp.Name())
 	err = Encode(tmp, f)
@@ -212,7 +179,7 @@ func WriteFile(path string, f *File) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	return nil
 }

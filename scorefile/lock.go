@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // ErrBusy is wrapped by the errors of Create, Append and LockDir when another writer, in this
@@ -28,7 +30,7 @@ func LockDir(dir string) (*DirLock, error) {
 	path := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("scores %s: %w", dir, durable.UnwrapPath(err))
 	}
 	if err := lock(f); err != nil {
 		f.Close()
@@ -54,7 +56,7 @@ func (l *DirLock) Close() error {
 func CreateExclusive(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(data)
@@ -68,7 +70,7 @@ func CreateExclusive(path string, data []byte) error {
 		err = os.Link(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	return nil
 }

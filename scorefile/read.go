@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // File is the content of a score file.
@@ -39,25 +41,11 @@ func (f *File) Column(name string) ([]float64, error) {
 func Read(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	defer f.Close()
 	file, _, err := parse(path, f, false)
 	return file, err
-}
-
-// unwrapPath drops the operation and path that os errors repeat, since the message already names
-// the file.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }
 
 // parse reads a score file from r; name is used in errors. With partial, a last line without a

@@ -1,27 +1,24 @@
 package scorefile
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/odin-ood/odin/internal/durable"
 )
 
 // Writer writes rows to a score file. Rows are buffered until Flush; callers flush after every
 // batch so that an interrupted run keeps the rows it has scored. A Writer is not safe for
 // concurrent use.
 type Writer struct {
-	path    string
+	out     durable.File // the first write error sticks: later calls return it
 	columns []string
-	f       *os.File
-	w       *bufio.Writer
 	seen    map[int]bool
 	buf     []byte
-	err     error // the first write error; later calls return it
 }
 
 // Create creates (or truncates) the file at path and writes its header: "index" and then the
@@ -72,7 +69,7 @@ func Append(path string, columns []string) (*Writer, error) {
 func openLocked(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
-		return nil, fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	if err := lock(f); err != nil {
 		f.Close()
@@ -111,16 +108,16 @@ func resume(path string, columns []string, f *os.File) (*Writer, error) {
 
 // checkHeaderPrefix accepts a file that holds at most the beginning of the expected header line.
 func (w *Writer) checkHeaderPrefix() error {
-	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
+	if _, err := w.out.F.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("scores %s: %w", w.out.Path, durable.UnwrapPath(err))
 	}
 	header := w.header()
-	got, err := io.ReadAll(io.LimitReader(w.f, int64(len(header))+1))
+	got, err := io.ReadAll(io.LimitReader(w.out.F, int64(len(header))+1))
 	if err != nil {
-		return fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", w.out.Path, durable.UnwrapPath(err))
 	}
 	if !strings.HasPrefix(header, string(got)) {
-		return fmt.Errorf("scores %s: starts with %s, not a header line %s", w.path, quote(string(got)), quote(strings.TrimSuffix(header, "\n")))
+		return fmt.Errorf("scores %s: starts with %s, not a header line %s", w.out.Path, quote(string(got)), quote(strings.TrimSuffix(header, "\n")))
 	}
 	return nil
 }
@@ -128,22 +125,16 @@ func (w *Writer) checkHeaderPrefix() error {
 // truncate cuts f to size bytes and positions writes at its end.
 func truncate(f *os.File, path string, size int64) error {
 	if err := f.Truncate(size); err != nil {
-		return fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	if _, err := f.Seek(size, io.SeekStart); err != nil {
-		return fmt.Errorf("scores %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("scores %s: %w", path, durable.UnwrapPath(err))
 	}
 	return nil
 }
 
 func newWriter(path string, columns []string, f *os.File) *Writer {
-	return &Writer{
-		path:    path,
-		columns: slices.Clone(columns),
-		f:       f,
-		w:       bufio.NewWriterSize(f, 64<<10),
-		seen:    make(map[int]bool),
-	}
+	return &Writer{out: durable.New(path, f), columns: slices.Clone(columns), seen: make(map[int]bool)}
 }
 
 func (w *Writer) header() string {
@@ -152,17 +143,10 @@ func (w *Writer) header() string {
 
 // writeHeader writes and flushes the header, so that a new file is valid at once.
 func (w *Writer) writeHeader() error {
-	if _, err := w.w.WriteString(w.header()); err != nil {
-		return w.fail(err)
+	if _, err := w.out.W.WriteString(w.header()); err != nil {
+		return w.out.Fail(err)
 	}
 	return w.Flush()
-}
-
-func (w *Writer) fail(err error) error {
-	if w.err == nil {
-		w.err = fmt.Errorf("scores %s: %w", w.path, unwrapPath(err))
-	}
-	return w.err
 }
 
 // Columns returns the score column names.
@@ -178,21 +162,21 @@ func (w *Writer) Len() int { return len(w.seen) }
 // Write adds the row for image index with one value per column. Writing an index twice is an
 // error.
 func (w *Writer) Write(index int, values []float64) error {
-	if w.err != nil {
-		return w.err
+	if w.out.Err() != nil {
+		return w.out.Err()
 	}
 	if len(values) != len(w.columns) {
-		return fmt.Errorf("scores %s: row %d has %d values for %d columns", w.path, index, len(values), len(w.columns))
+		return fmt.Errorf("scores %s: row %d has %d values for %d columns", w.out.Path, index, len(values), len(w.columns))
 	}
 	if index < 0 || index > 999_999_999_999_999_999 {
-		return fmt.Errorf("scores %s: index %d out of range", w.path, index)
+		return fmt.Errorf("scores %s: index %d out of range", w.out.Path, index)
 	}
 	if w.seen[index] {
-		return fmt.Errorf("scores %s: duplicate index %d", w.path, index)
+		return fmt.Errorf("scores %s: duplicate index %d", w.out.Path, index)
 	}
 	w.buf = appendRow(w.buf[:0], index, values)
-	if _, err := w.w.Write(w.buf); err != nil {
-		return w.fail(err)
+	if _, err := w.out.W.Write(w.buf); err != nil {
+		return w.out.Fail(err)
 	}
 	w.seen[index] = true
 	return nil
@@ -209,31 +193,7 @@ func appendRow(b []byte, index int, values []float64) []byte {
 }
 
 // Flush writes the buffered rows to the file.
-func (w *Writer) Flush() error {
-	if w.err != nil {
-		return w.err
-	}
-	if err := w.w.Flush(); err != nil {
-		return w.fail(err)
-	}
-	return nil
-}
+func (w *Writer) Flush() error { return w.out.Flush() }
 
 // Close flushes the buffered rows, commits the file to stable storage and closes it.
-func (w *Writer) Close() error {
-	if w.f == nil {
-		return fmt.Errorf("scores %s: %w", w.path, fs.ErrClosed)
-	}
-	err := w.Flush()
-	if serr := w.f.Sync(); err == nil && serr != nil {
-		err = fmt.Errorf("scores %s: %w", w.path, unwrapPath(serr))
-	}
-	if cerr := w.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("scores %s: %w", w.path, unwrapPath(cerr))
-	}
-	w.f = nil
-	if w.err == nil {
-		w.err = fmt.Errorf("scores %s: %w", w.path, fs.ErrClosed)
-	}
-	return err
-}
+func (w *Writer) Close() error { return w.out.Close() }
