@@ -88,6 +88,12 @@ func ApplyPreprocess(m *models.Model, p models.Preprocess) (models.Preprocess, e
 }
 
 func effectivePreprocess(m *models.Model, p models.Preprocess) models.Preprocess {
+	return CompletePreprocess(p, m.Mean, m.Std)
+}
+
+// CompletePreprocess fills what p leaves out: Scale 0 as 1/255, the bilinear interpolation, and
+// a nil Mean or Std from mean and std (a network's own, in units of v/255).
+func CompletePreprocess(p models.Preprocess, mean, std [3]float32) models.Preprocess {
 	if p.Scale == 0 {
 		p.Scale = 1.0 / 255
 	}
@@ -106,10 +112,10 @@ func effectivePreprocess(m *models.Model, p models.Preprocess) models.Preprocess
 		return out
 	}
 	if p.Mean == nil {
-		p.Mean = own(m.Mean)
+		p.Mean = own(mean)
 	}
 	if p.Std == nil {
-		p.Std = own(m.Std)
+		p.Std = own(std)
 	}
 	return p
 }
@@ -129,11 +135,18 @@ func (n *Network) PreprocessJSON() string {
 // network: the preprocessing's resize and crop, and where it gives no crop, the shorter side
 // resized to the network's side and the centre cropped to it.
 func (n *Network) Transform() dataset.Transform {
+	return ImageTransform(n.Preprocess, n.Model.Graph.Input())
+}
+
+// ImageTransform is Network.Transform for the preprocessing p (nil: none given) of a network
+// whose input is in: p's resize and crop, and where p gives no crop, the shorter side resized to
+// a square input's side and the centre cropped to it.
+func ImageTransform(p *models.Preprocess, in nn.Shape) dataset.Transform {
 	var t dataset.Transform
-	if n.Preprocess != nil {
-		t = n.Preprocess.Transform()
+	if p != nil {
+		t = p.Transform()
 	}
-	if in := n.Model.Graph.Input(); t.Crop == 0 && in.H == in.W {
+	if t.Crop == 0 && in.H == in.W {
 		t.Crop = in.H
 		if t.Resize == 0 {
 			t.Resize = in.H

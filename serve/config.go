@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/models"
-	"github.com/odin-ood/odin/nn"
 )
 
 // ModelConfig describes one served model. In a --models folder it is one JSON file per model
@@ -104,7 +103,7 @@ func (c *ModelConfig) check() error {
 		return fmt.Errorf("model %s: max_batch, queue, workers and max_queue_bytes must not be negative", c.Name)
 	}
 	if c.Preprocess != nil {
-		if err := completePreprocess(*c.Preprocess, [3]float32{}, [3]float32{1, 1, 1}).Check(); err != nil {
+		if err := experiment.CompletePreprocess(*c.Preprocess, [3]float32{}, [3]float32{1, 1, 1}).Check(); err != nil {
 			return fmt.Errorf("model %s: %w", c.Name, err)
 		}
 	}
@@ -188,45 +187,4 @@ func joinQuoted(s []string) string {
 		q[i] = fmt.Sprintf("%q", v)
 	}
 	return strings.Join(q, ", ")
-}
-
-// completePreprocess fills what p leaves out as experiment.ApplyPreprocess does, from the
-// given mean and std (in units of v/255), so that a configuration can be checked before any
-// network is loaded; loading applies experiment.ApplyPreprocess itself.
-func completePreprocess(p models.Preprocess, mean, std [3]float32) models.Preprocess {
-	if p.Scale == 0 {
-		p.Scale = 1.0 / 255
-	}
-	if p.Interpolation == "" {
-		p.Interpolation = "bilinear"
-	}
-	k := 255 * p.Scale // Apply divides by it
-	own := func(v [3]float32) []float64 {
-		return []float64{float64(v[0]) * k, float64(v[1]) * k, float64(v[2]) * k}
-	}
-	if p.Mean == nil {
-		p.Mean = own(mean)
-	}
-	if p.Std == nil {
-		p.Std = own(std)
-	}
-	return p
-}
-
-// imageTransform is how encoded images reach a network's input shape in: the preprocessing's
-// resize and crop (p may be nil), with a missing crop the side of a square network and a missing
-// resize then that side too — experiment.Network.Transform's rule, so that odin serve prepares
-// images as odin eval prepares folder sets.
-func imageTransform(p *models.Preprocess, in nn.Shape) dataset.Transform {
-	var t dataset.Transform
-	if p != nil {
-		t = p.Transform()
-	}
-	if t.Crop == 0 && in.H == in.W {
-		t.Crop = in.H
-		if t.Resize == 0 {
-			t.Resize = in.H
-		}
-	}
-	return t
 }

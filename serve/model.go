@@ -100,7 +100,7 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 	}
 	in := net.Graph.Input()
 	m := &Model{Name: c.Name, Net: net, Threshold: th, Detectors: dets, Preprocess: pre, config: c,
-		transform: imageTransform(pre, in), legacy: pre == nil && in.H == dataset.Side && in.W == dataset.Side}
+		transform: experiment.ImageTransform(pre, in), legacy: pre == nil && in.H == dataset.Side && in.W == dataset.Side}
 	if c.Resize != "" {
 		f, err := dataset.ParseFilter(c.Resize)
 		if err != nil {
