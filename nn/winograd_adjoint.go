@@ -8,8 +8,9 @@ import "github.com/odin-ood/odin/internal/gemm"
 // is four times the layer's weights: for Wide ResNet-28-10's 640-channel stage 472 MB, most of
 // its peak memory. The adjoint costs a transposition of the kernels per chunk and transforms
 // written in Go, not vector assembly, so it is kept to the widest layers: 320·640 takes
-// WRN-28-10's last stage. Measured there (batch 16, 2 workers), taking the 320-channel stage too
-// (256·256) saved another 100 MB but made the ODIN step 8–15% slower.
+// WRN-28-10's last stage. Measured there (batch 8 and 16, 2 workers, AMD EPYC Zen 4 with AVX-512,
+// 2 cores, 2026-12-03), taking the 320-channel stage too (256·256) saved another 100 MB but made
+// the ODIN step 8–15% slower.
 const adjointMin = 320 * 640
 
 // adjoint writes (or adds, when acc) into dx the input gradient of run without normalisation,
