@@ -481,7 +481,8 @@ func (o *binary) backward(x *execCtx, n int, in [][]float32, out, gout []float32
 }
 
 // gradRows adds operand i's gradient for output gradient g to d; d, p and q each have len(g)
-// values or one (a broadcast operand, whose gradient is the sum over the row, taken in order).
+// values or one (a broadcast operand, whose gradient is the sum over the row, taken in order
+// in float64 and rounded once).
 func (o *binary) gradRows(i int, d, g, p, q []float32) {
 	at := func(v []float32, k int) float32 {
 		if len(v) == 1 {
@@ -490,11 +491,13 @@ func (o *binary) gradRows(i int, d, g, p, q []float32) {
 		return v[k]
 	}
 	if len(d) == 1 && len(g) > 1 {
-		var s float32
+		// A float32 running sum over a whole plane (a squeeze-and-excitation scale's
+		// gradient, over up to 56×56 pixels) would err by up to len(g) roundings.
+		var s float64
 		for k, v := range g {
-			s += o.partial(i, v, at(p, k), at(q, k))
+			s += float64(o.partial(i, v, at(p, k), at(q, k)))
 		}
-		d[0] += s
+		d[0] = float32(float64(d[0]) + s)
 		return
 	}
 	if o.kind == bAdd || (o.kind == bSub && i == 0) {

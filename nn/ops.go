@@ -260,16 +260,31 @@ type globalPool struct{ in Shape }
 func (p *globalPool) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	hw := p.in.H * p.in.W
 	ld := x.ld(hw)
-	inv := 1 / float32(hw)
 	for c := range p.in.C {
 		for b := range n {
-			var s float32
-			for _, v := range in[0][c*ld+b*hw : c*ld+(b+1)*hw] {
-				s += v
-			}
-			out[c*x.ld(1)+b] = s * inv
+			out[c*x.ld(1)+b] = mean32(in[0][c*ld+b*hw : c*ld+(b+1)*hw])
 		}
 	}
+}
+
+// mean32 is the mean of v, summed in float64 and rounded once. A float32 running sum over a
+// large plane (a squeeze-and-excitation pool over 56×56 pixels) errs by up to len(v) roundings
+// of the growing sum; that error then scales every channel of the block's output and, through
+// the layers after it, brings ReLU inputs near zero to the wrong side. Four accumulators keep
+// the loop from waiting on each addition.
+func mean32(v []float32) float32 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	return float32((s0 + s1 + s2 + s3) / float64(len(v)))
 }
 
 func (p *globalPool) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
@@ -278,10 +293,9 @@ func (p *globalPool) backward(x *execCtx, n int, in [][]float32, out, gout []flo
 	}
 	hw := p.in.H * p.in.W
 	ld := x.ld(hw)
-	inv := 1 / float32(hw)
 	for c := range p.in.C {
 		for b := range n {
-			v := gout[c*x.ld(1)+b] * inv
+			v := float32(float64(gout[c*x.ld(1)+b]) / float64(hw)) // one rounding, as the forward's
 			d := gin[0][c*ld+b*hw : c*ld+(b+1)*hw]
 			for i := range d {
 				d[i] += v

@@ -33,18 +33,29 @@ func largeFixtures(t testing.TB) string {
 	return dir
 }
 
+// lessExact lists the models on which odin's float32 input gradient has fewer signs equal to
+// PyTorch's float64 gradient than PyTorch's float32 one on the fixture's two images, with what
+// was measured. The test reports them instead of failing; every other model must be as exact as
+// PyTorch. The gap is float32 conditioning, not a defect (issue 12, measured 2026-12-03 with
+// /tmp diagnostics): odin's gradient of image 1 equals PyTorch's float64 gradient with a few
+// ReLUs switched to within 3e-6 (relative L2); each of those ReLUs has an input within 1.1e-5 of
+// zero, inside the float32 forward error at its depth, which for odin is PyTorch's layer by
+// layer (RMS, same ONNX weights). PyTorch's float32 switches such ReLUs too, but not on these two
+// images at batch 2 (it does at batch 1: 99.838% / 99.857% on image 1). On 16 other images of
+// the same kind, odin averages 99.899% / 100.000% signs equal to float64, PyTorch float32
+// 99.883% / 99.972%.
+var lessExact = map[string]string{
+	"regnet_y_400mf": "99.8445% against 99.9997%; image 0 99.975%, image 1 99.714%: 5 ReLU inputs within 6.4e-6 of zero on the other side. " +
+		"Two of them are switched by the file itself: the exported weights (batch norms folded in float32) evaluated in float64 agree with the reference on 99.886%; " +
+		"against that exact gradient of the file odin agrees on 99.938%, PyTorch float32 running the same weights on 99.829%",
+	"shufflenet_v2_x1_0": "99.8166% against 100%; image 0 exact, image 1 99.633%: 2 ReLU inputs (−1.08e-5, −1.00e-5; the forward error there is 1.1e-5 RMS) switched on. " +
+		"PyTorch float32 switches one of them at batch 1, and at batch 2 when it runs the exported weights (99.909%)",
+}
+
 // TestTorchvisionAgreesWithPyTorch runs every model of the large fixtures (the torchvision
 // models at 224×224 and OpenOOD's ResNet18_32x32 at 32×32), at each opset, against PyTorch's
 // logits, input-gradient signs and ODIN scores, and measures both float32 gradients' signs
 // against PyTorch's float64 gradient.
-// lessExact lists the models on which odin's float32 input gradient is known to be less exact
-// than PyTorch's, with what was measured (2026-12-03, odin's nn at that day's tree). The test
-// reports them instead of failing; every other model must be as exact as PyTorch.
-var lessExact = map[string]string{
-	"regnet_y_400mf":     "99.8655% against 99.9997%; image 0 is fine (99.996%), image 1 has 0.27% of its signs wrong, with errors up to 1.4% of the largest element, at batch 1 as at batch 2",
-	"shufflenet_v2_x1_0": "99.8166% against 100%; image 0 is exact, image 1 has 0.37% of its signs wrong, with errors up to 2.4% of the largest element, at batch 1 as at batch 2",
-}
-
 func TestTorchvisionAgreesWithPyTorch(t *testing.T) {
 	dir := largeFixtures(t)
 	ix := readIndex(t, filepath.Join(dir, "index.json"))
