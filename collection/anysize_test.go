@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/odin-ood/odin/dataset"
+	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/ood"
 )
@@ -227,5 +229,50 @@ func TestIndexShardPixels(t *testing.T) {
 	}
 	if got := dataset.PixelsOf(NewIndexShard(dataset.Uniform(4, 1), 0, 4, Shard{0, 2})); got != dataset.Pixels {
 		t.Errorf("shard of a 32×32 set: %d values per image", got)
+	}
+}
+
+// Config.Load uses fitted statistics only with the feature tap and preprocessing they were
+// fitted with (recorded by experiment.FitStats), refusing others with ood's sentinels.
+func TestScoreStatsTapAndPreprocess(t *testing.T) {
+	dir := writeSizedPNGs(t, [][2]int{{20, 18}, {16, 16}, {30, 22}, {17, 25}})
+	p := &models.Preprocess{Resize: 18, Crop: 16}
+	net, err := experiment.LoadNetworkWith(tinyONNX, experiment.LoadOptions{Preprocess: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	train, err := experiment.OpenSet(ctx, net, dataset.FolderPrefix+dir, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := experiment.FitStats(ctx, net, train, train.Len(), []string{"react"}, experiment.FitOptions{Workers: 1, Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tiny.stats")
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Config)
+		kind error
+	}{
+		{"same", func(*Config) {}, nil},
+		{"network's own preprocessing", func(c *Config) { c.Preprocess = nil }, ood.ErrOtherPreprocess},
+		{"other crop", func(c *Config) { c.Preprocess = &models.Preprocess{Resize: 20, Crop: 16} }, ood.ErrOtherPreprocess},
+		{"other tap", func(c *Config) { c.Features = "/Reshape_output_0" }, ood.ErrOtherFeatures},
+	} {
+		cfg := tinyConfig(p)
+		cfg.Methods, cfg.StatsPath = "msp,react", path
+		c.edit(&cfg)
+		_, meta, err := cfg.Load()
+		if (c.kind == nil && err != nil) || (c.kind != nil && !errors.Is(err, c.kind)) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.kind)
+		}
+		if c.kind == nil && meta.Params["stats"] == "" {
+			t.Errorf("%s: metadata %v record no statistics", c.name, meta.Params)
+		}
 	}
 }

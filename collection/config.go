@@ -77,7 +77,7 @@ func (c Config) Load() (*Scorer, Meta, error) {
 		}
 		c.Temperature, c.Magnitude = th.Temperature, th.Magnitude
 	}
-	dets, statsID, err := experiment.Detectors(c.Methods, net.Model, c.Temperature, c.Magnitude, c.StatsPath)
+	dets, statsID, err := experiment.Detectors(c.Methods, net, c.Temperature, c.Magnitude, c.StatsPath)
 	if err != nil {
 		return nil, Meta{}, err
 	}

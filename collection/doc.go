@@ -83,7 +83,9 @@
 // 32×32, as before), and another network has its images resized and cropped to its side
 // (experiment.Network.Transform). The metadata's Params hold the complete preprocessing
 // ("preprocess") and the transform ("transform"), so a file is never resumed, nor shards merged,
-// across different preprocessing.
+// across different preprocessing. Fitted statistics (StatsPath) must have been fitted with the
+// same preprocessing and feature tap (Config.Features); Load refuses others
+// (ood.ErrOtherPreprocess, ood.ErrOtherFeatures).
 //
 // # Exact metrics from pieces
 //

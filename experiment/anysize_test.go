@@ -203,7 +203,7 @@ func TestAnySizeTuneFitCalibrate(t *testing.T) {
 	if err := st.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	dets, _, err := Detectors("mahalanobis,react", net.Model, 1000, 0.0014, path)
+	dets, _, err := Detectors("mahalanobis,react", net, 1000, 0.0014, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,9 @@ func (e *MissingStatsError) Unwrap() error { return os.ErrNotExist }
 // Detectors returns the detectors of a comma-separated method list ("" is DefaultMethods) with
 // ODIN's temperature and magnitude applied, reading fitted statistics from statsPath if a listed
 // method needs them. statsID identifies those statistics' contents ("" when none are used).
-func Detectors(methods string, m *models.Model, temperature, magnitude float64, statsPath string) (dets []ood.Detector, statsID string, err error) {
+// Statistics fitted on another network, feature tap or preprocessing than net's are refused
+// (ood.ErrOtherNetwork, ood.ErrOtherFeatures, ood.ErrOtherPreprocess).
+func Detectors(methods string, net *Network, temperature, magnitude float64, statsPath string) (dets []ood.Detector, statsID string, err error) {
 	if methods == "" {
 		methods = DefaultMethods
 	}
@@ -125,8 +127,10 @@ func Detectors(methods string, m *models.Model, temperature, magnitude float64, 
 		}
 	}
 	opt := ood.Options{
-		Params: map[string]float64{"odin.temperature": temperature, "odin.magnitude": magnitude},
-		Model:  m,
+		Params:     map[string]float64{"odin.temperature": temperature, "odin.magnitude": magnitude},
+		Model:      net.Model,
+		Features:   net.Features,
+		Preprocess: net.PreprocessJSON(),
 		Stats: func() (*ood.Stats, error) {
 			if statsPath == "" {
 				return nil, fmt.Errorf("%s needs statistics of training images: %w", strings.Join(need, ", "), ood.ErrNoStats)
@@ -201,7 +205,7 @@ func NewEval(s Setup) (*Eval, error) {
 	if stats == "" && s.Cache != "" {
 		stats = DefaultStatsPath(s.Cache, s.Net.NN)
 	}
-	dets, statsID, err := Detectors(s.Methods, s.Net.Model, s.Temperature, s.Magnitude, stats)
+	dets, statsID, err := Detectors(s.Methods, s.Net, s.Temperature, s.Magnitude, stats)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,10 @@
 // checkpoint's SHA-256, the GEMM kernel in use (kernels round differently), T, ε, the methods in
 // column order, the fitted statistics' checksum, and the images (the set's name, its own name,
 // the content digest a built set records in its manifest, construction, seed and index range).
-// FitStats fits the statistics of the fitted detectors (what odin fit runs), Accuracy counts a
-// labelled range's correct top classes (odin accuracy).
+// FitStats fits the statistics of the fitted detectors (what odin fit runs), recording the
+// network's feature tap and preprocessing in them; Detectors (and so NewEval and
+// collection.Config.Load) refuses statistics of another network, tap or preprocessing. Accuracy
+// counts a labelled range's correct top classes (odin accuracy).
 //
 // # Any input size
 //

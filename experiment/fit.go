@@ -15,7 +15,8 @@ import (
 type FitOptions struct {
 	Workers, Batch int
 	// Old, if not nil, are statistics fitted before: kept and added to when they were fitted on
-	// the same network and training images, so that methods can be fitted one at a time.
+	// the same network, feature tap, preprocessing and training images, so that methods can be
+	// fitted one at a time.
 	Old *ood.Stats
 	// Progress, if set, is told the training images whose features are done.
 	Progress func(done int)
@@ -24,8 +25,9 @@ type FitOptions struct {
 }
 
 // FitStats extracts the features of the first n images of a training set and fits the
-// statistics of the named detectors (each must be one of ood.FittedNames). kept reports that
-// opt.Old was added to rather than replaced.
+// statistics of the named detectors (each must be one of ood.FittedNames). The statistics record
+// net's feature tap and preprocessing (ood.Stats.Tap, Preprocess), which every reader checks.
+// kept reports that opt.Old was added to rather than replaced.
 func FitStats(ctx context.Context, net *Network, train dataset.Dataset, n int, methods []string, opt FitOptions) (s *ood.Stats, kept bool, err error) {
 	for _, name := range methods {
 		if !slices.Contains(ood.FittedNames(), name) {
@@ -50,7 +52,9 @@ func FitStats(ctx context.Context, net *Network, train dataset.Dataset, n int, m
 	}
 	step("features", start)
 	s = ood.NewStats(net.Model, net.NN, tr)
-	if old := opt.Old; old != nil && old.Check(net.Model) == nil && old.Train == tr.Name && old.Images == tr.N {
+	s.Tap, s.Preprocess = net.Features, net.PreprocessJSON()
+	if old := opt.Old; old != nil && old.Check(net.Model) == nil && old.Train == tr.Name && old.Images == tr.N &&
+		old.Tap == s.Tap && old.Preprocess == s.Preprocess {
 		s, kept = old, true
 		s.NN = net.NN
 	}

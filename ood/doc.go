@@ -53,17 +53,22 @@
 // computes its statistics from it and records them in a Stats under names prefixed with its
 // family ("knn.bank", "mahalanobis.means", …; mahalanobis and mahalanobis_pre share theirs).
 // Stats.Save writes them to a versioned file (see Stats for the format) that records the
-// network's name, feature dimension, class count and a fingerprint of its final layer;
-// ReadStats reads it back, Stats.Check refuses it for another network, and Fitted.Use hands it
-// to a detector, which then never recomputes it.
+// network's name, feature dimension, class count and a fingerprint of its final layer, and the
+// feature tap and preprocessing the features were read with (Stats.Tap, Stats.Preprocess, ""
+// for the defaults, as in files written before they were recorded); ReadStats reads it back,
+// Stats.Check refuses it for another network, Stats.CheckFeatures and Stats.CheckPreprocess for
+// another tap or preprocessing, and Fitted.Use hands it to a detector, which then never
+// recomputes it.
 //
 // # Parsing
 //
 // Parse turns a --method list such as "msp,odin,knn" into detectors in that order, applying
 // parameters and loading statistics only when a listed method needs them. Unknown names,
-// duplicates, unknown parameters, missing statistics and statistics of another network are
-// one-line errors that list the valid choices; the last two wrap ErrNoStats and ErrOtherNetwork,
-// to which the command line adds which command makes what is missing.
+// duplicates, unknown parameters, missing statistics and statistics of another network, feature
+// tap or preprocessing (Options.Model, Features, Preprocess) are one-line errors that list the
+// valid choices or say what differs; the last ones wrap ErrNoStats, ErrOtherNetwork,
+// ErrOtherFeatures and ErrOtherPreprocess, to which the command line adds which command makes
+// what is missing.
 //
 // # Adding a detector
 //

@@ -20,6 +20,11 @@ type Options struct {
 	// Model, if set, is the network the detectors will score with: statistics fitted on
 	// another network are refused (Stats.Check).
 	Model *models.Model
+	// Features and Preprocess are the feature tap and the preprocessing the detectors will
+	// score with, as Stats records them ("" for the default tap and the network's own
+	// preprocessing): statistics fitted otherwise are refused (Stats.CheckFeatures,
+	// Stats.CheckPreprocess), whether or not Model is set.
+	Features, Preprocess string
 }
 
 // Parse turns a comma-separated list of method names (e.g. "msp,odin,knn") into detectors, in
@@ -63,6 +68,12 @@ func Parse(methods string, opt Options) ([]Detector, error) {
 		if err := s.Check(opt.Model); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.CheckFeatures(opt.Features); err != nil {
+		return nil, err
+	}
+	if err := s.CheckPreprocess(opt.Preprocess); err != nil {
+		return nil, err
 	}
 	for _, f := range fitted {
 		if err := f.Use(s); err != nil {

@@ -46,8 +46,11 @@ const statsMagic = "ODINSTAT"
 // float32 weights then biases, little-endian), features and classes (D and K), train and
 // images (the training images' description and count), methods (the detectors fitted), the
 // CRC-32 (IEEE) of the payload, and for each array its name, dtype ("float32" or "float64"),
-// shape and offset. Readers refuse other versions, bad magic, truncated or corrupted payloads,
-// and arrays that do not fit their shapes.
+// shape and offset; and, only when they are not the defaults, tap (the feature tap the
+// statistics were fitted on, Stats.Tap) and preprocess (the preprocessing of the training
+// images, Stats.Preprocess). Readers refuse other versions, bad magic, truncated or corrupted
+// payloads, and arrays that do not fit their shapes; a file without tap or preprocess (as
+// written before they were recorded) is of the default tap and the network's own preprocessing.
 type Stats struct {
 	// NN is the network's name as given to odin fit (--nn), e.g. "densenet10".
 	NN string
@@ -63,6 +66,15 @@ type Stats struct {
 	Images int
 	// Methods lists the detectors whose statistics were fitted, sorted.
 	Methods []string
+	// Tap is the feature tap of the network the features were read from, as it was given
+	// (experiment.Network.Features: an ONNX node or value), "" for the default (the input of the
+	// final Gemm/MatMul). Statistics apply only to features of the same tap (CheckFeatures).
+	Tap string
+	// Preprocess is the preprocessing the training images went through when one replaced the
+	// network's own (the JSON of models.Preprocess as experiment.Network.PreprocessJSON writes
+	// it), "" for the network's own. Statistics apply only to images prepared the same way
+	// (CheckPreprocess).
+	Preprocess string
 	// Path is the file the statistics were read from or last saved to, for messages.
 	Path string
 	// Checksum is the CRC-32 of the payload of that file, which identifies its contents.
@@ -94,6 +106,8 @@ type statsHeader struct {
 	Train       string       `json:"train"`
 	Images      int          `json:"images"`
 	Methods     []string     `json:"methods"`
+	Tap         string       `json:"tap,omitempty"`
+	Preprocess  string       `json:"preprocess,omitempty"`
 	PayloadCRC  uint32       `json:"payload_crc32"`
 	Arrays      []arrayEntry `json:"arrays"`
 }
@@ -139,6 +153,38 @@ func (s *Stats) Check(m *models.Model) error {
 			s.name(), s.NN, s.Network)
 	}
 	return nil
+}
+
+// CheckFeatures reports whether s was fitted on the feature tap tap (as Tap records it, "" for
+// the default); the error wraps ErrOtherFeatures.
+func (s *Stats) CheckFeatures(tap string) error {
+	if s.Tap != tap {
+		return fmt.Errorf("%w: stats %s were fitted on %s, used with %s", ErrOtherFeatures, s.name(), describeTap(s.Tap), describeTap(tap))
+	}
+	return nil
+}
+
+// CheckPreprocess reports whether s was fitted on images prepared with the preprocessing p (as
+// Preprocess records it, "" for the network's own); the error wraps ErrOtherPreprocess.
+func (s *Stats) CheckPreprocess(p string) error {
+	if s.Preprocess != p {
+		return fmt.Errorf("%w: stats %s were fitted with %s, used with %s", ErrOtherPreprocess, s.name(), describePreprocess(s.Preprocess), describePreprocess(p))
+	}
+	return nil
+}
+
+func describeTap(tap string) string {
+	if tap == "" {
+		return "the default features (the input of the final Gemm/MatMul)"
+	}
+	return "the features of " + tap
+}
+
+func describePreprocess(p string) string {
+	if p == "" {
+		return "the network's own preprocessing"
+	}
+	return "preprocessing " + p
 }
 
 func (s *Stats) name() string {
@@ -241,7 +287,7 @@ func (e *MissingError) Error() string {
 func (s *Stats) Save(path string) error {
 	names := s.Names()
 	h := statsHeader{NN: s.NN, Network: s.Network, Fingerprint: s.Fingerprint, Features: s.Features,
-		Classes: s.Classes, Train: s.Train, Images: s.Images, Methods: s.Methods}
+		Classes: s.Classes, Train: s.Train, Images: s.Images, Methods: s.Methods, Tap: s.Tap, Preprocess: s.Preprocess}
 	if h.Methods == nil {
 		h.Methods = []string{}
 	}
@@ -349,8 +395,8 @@ func parseStats(data []byte) (*Stats, error) {
 		return nil, fmt.Errorf("payload of %d bytes fails its checksum (truncated or corrupted)", len(payload))
 	}
 	s := &Stats{NN: h.NN, Network: h.Network, Fingerprint: h.Fingerprint, Features: h.Features,
-		Classes: h.Classes, Train: h.Train, Images: h.Images, Methods: h.Methods, Checksum: h.PayloadCRC,
-		arrays: map[string]*array{}}
+		Classes: h.Classes, Train: h.Train, Images: h.Images, Methods: h.Methods, Tap: h.Tap, Preprocess: h.Preprocess,
+		Checksum: h.PayloadCRC, arrays: map[string]*array{}}
 	// The arrays must tile the payload, back to back in the order of their offsets.
 	order := slices.Clone(h.Arrays)
 	slices.SortStableFunc(order, func(a, b arrayEntry) int { return cmp.Compare(a.Offset, b.Offset) })

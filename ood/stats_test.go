@@ -127,3 +127,69 @@ func TestStatsCheck(t *testing.T) {
 		t.Errorf("other weights: %v", err)
 	}
 }
+
+// Statistics record the feature tap and the preprocessing they were fitted with; a file without
+// them (as written before they were recorded) is of the default tap and the network's own
+// preprocessing, and Parse refuses statistics used with another tap or preprocessing.
+func TestStatsTapAndPreprocess(t *testing.T) {
+	m := handModel(t, []float32{1, 2, 3, 4}, []float32{5, 6}, 2, 2)
+	tr := handTrain(m, [][]float32{{1, 0}, {0, 1}, {2, 1}, {1, 3}}, []int{0, 1, 0, 1})
+	s := fitHand(t, m, NewReAct(), tr)
+	s.AddMethod("react")
+	old := filepath.Join(t.TempDir(), "old.stats")
+	if err := s.Save(old); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), `"tap"`) || strings.Contains(string(raw), `"preprocess"`) {
+		t.Errorf("defaults written to the header: %s", raw[16:16+binary.LittleEndian.Uint32(raw[12:])])
+	}
+	r, err := ReadStats(old)
+	if err != nil || r.Tap != "" || r.Preprocess != "" {
+		t.Fatalf("old file: tap %q, preprocess %q, %v", r.Tap, r.Preprocess, err)
+	}
+	const pre = `{"mean":[0.5,0.5,0.5],"std":[0.25,0.25,0.25],"resize":36,"crop":32,"interpolation":"bilinear","scale":0.00392156862745098}`
+	s.Tap, s.Preprocess = "/pool/Flatten_output_0", pre
+	fitted := filepath.Join(t.TempDir(), "fitted.stats")
+	if err := s.Save(fitted); err != nil {
+		t.Fatal(err)
+	}
+	r, err = ReadStats(fitted)
+	if err != nil || r.Tap != s.Tap || r.Preprocess != pre {
+		t.Fatalf("read back tap %q, preprocess %q, %v", r.Tap, r.Preprocess, err)
+	}
+
+	parse := func(path, tap, pre string) error {
+		_, err := Parse("msp,react", Options{Model: m, Features: tap, Preprocess: pre, Stats: func() (*Stats, error) { return ReadStats(path) }})
+		return err
+	}
+	for _, c := range []struct {
+		path, tap, pre string
+		kind           error
+		want           string
+	}{
+		{old, "", "", nil, ""},
+		{fitted, s.Tap, pre, nil, ""},
+		{old, "", pre, ErrOtherPreprocess, "stats " + old + " were fitted with the network's own preprocessing, used with preprocessing " + pre},
+		{fitted, s.Tap, "", ErrOtherPreprocess, "were fitted with preprocessing " + pre + ", used with the network's own preprocessing"},
+		{old, "/pool/Flatten_output_0", "", ErrOtherFeatures, "were fitted on the default features (the input of the final Gemm/MatMul), used with the features of /pool/Flatten_output_0"},
+		{fitted, "", pre, ErrOtherFeatures, "were fitted on the features of /pool/Flatten_output_0, used with the default features"},
+	} {
+		err := parse(c.path, c.tap, c.pre)
+		switch {
+		case c.kind == nil && err != nil:
+			t.Errorf("%s with tap %q, preprocess %q refused: %v", filepath.Base(c.path), c.tap, c.pre, err)
+		case c.kind != nil && (!errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("%s with tap %q, preprocess %q: %v\nwant %v: …%s", filepath.Base(c.path), c.tap, c.pre, err, c.kind, c.want)
+		}
+	}
+	if err := r.CheckFeatures(r.Tap); err != nil {
+		t.Error(err)
+	}
+	if err := r.CheckPreprocess(""); !errors.Is(err, ErrOtherPreprocess) || errors.Is(err, ErrOtherFeatures) {
+		t.Errorf("CheckPreprocess: %v", err)
+	}
+}

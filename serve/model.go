@@ -94,7 +94,7 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 	if err := th.CheckPreprocess(preprocessJSON(pre)); err != nil {
 		return nil, fmt.Errorf("model %s: threshold %s: %w", c.Name, c.Threshold, err)
 	}
-	dets, err := detectors(c, net, th)
+	dets, err := detectors(c, net, th, preprocessJSON(pre))
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", c.Name, err)
 	}
@@ -112,8 +112,9 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 }
 
 // detectors returns ODIN with the threshold's parameters, then the config's other methods ("odin"
-// among them is the same ODIN and is skipped).
-func detectors(c ModelConfig, net *models.Model, th *decision.Threshold) ([]ood.Detector, error) {
+// among them is the same ODIN and is skipped); their statistics must have been fitted with the
+// preprocessing pre (as preprocessJSON writes it) and the default feature tap.
+func detectors(c ModelConfig, net *models.Model, th *decision.Threshold, pre string) ([]ood.Detector, error) {
 	odin := th.Detector()
 	if err := odin.Validate(); err != nil {
 		return nil, err
@@ -130,7 +131,7 @@ func detectors(c ModelConfig, net *models.Model, th *decision.Threshold) ([]ood.
 	if len(names) == 0 {
 		return dets, nil
 	}
-	extra, err := ood.Parse(strings.Join(names, ","), ood.Options{Model: net, Stats: func() (*ood.Stats, error) {
+	extra, err := ood.Parse(strings.Join(names, ","), ood.Options{Model: net, Preprocess: pre, Stats: func() (*ood.Stats, error) {
 		if c.Stats == "" {
 			return nil, errors.New("fitted detectors need a stats file (\"stats\")")
 		}

@@ -11,9 +11,11 @@
 //     name any file system the program registers (the command registers local files, gs:// and
 //     s3://); http(s) URLs are downloaded with collection.Fetcher's size and time bounds.
 //     Inputs given as an in-distribution list and an OOD list are labelled.
-//  2. Scoring. A DoFn loads the network once per DoFn instance, in Setup, and buffers the paths
-//     of a bundle into micro-batches of Options.Flush paths, each scored by a collection.Scorer
-//     on Config.Workers goroutines (so one worker process keeps its cores busy); the rest of a
+//  2. Scoring. A DoFn loads the network once per DoFn instance, in Setup, from Options.Config
+//     (a collection.Config, preprocessing, feature tap and input shape included, so a worker
+//     loads the network exactly as odin score does), and buffers the paths of a bundle into
+//     micro-batches of Options.Flush paths, each scored by a collection.Scorer on
+//     Config.Workers goroutines (so one worker process keeps its cores busy); the rest of a
 //     bundle is scored in FinishBundle. Scores are bit-identical to odin score's, whatever the
 //     bundling, since the engine's results do not depend on which images share a micro-batch.
 //  3. Dead letters. An image that cannot be read or decoded is emitted, with the reason, to a

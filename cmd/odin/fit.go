@@ -94,14 +94,31 @@ func cmdFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if old != nil && !kept {
-		fmt.Fprintf(stderr, "replacing %s (fitted on %s, %d images of %s)\n", path, old.NN, old.Images, old.Train)
+		other := ""
+		if old.Tap != s.Tap || old.Preprocess != s.Preprocess {
+			other = ", other features or preprocessing"
+		}
+		fmt.Fprintf(stderr, "replacing %s (fitted on %s, %d images of %s%s)\n", path, old.NN, old.Images, old.Train, other)
 	}
 	if err := s.Save(path); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: statistics of %s for %s (%s, %d features, %d classes) from %d images of %s\n",
-		path, strings.Join(s.Methods, ", "), nf.nn, m.Name, s.Features, s.Classes, s.Images, s.Train)
+	fmt.Fprintf(stdout, "%s: statistics of %s for %s (%s, %d features, %d classes) from %d images of %s%s\n",
+		path, strings.Join(s.Methods, ", "), nf.nn, m.Name, s.Features, s.Classes, s.Images, s.Train, fittedWith(s))
 	return nil
+}
+
+// fittedWith says which feature tap and preprocessing statistics were fitted with, when not the
+// defaults (the statistics file records them, and readers refuse others).
+func fittedWith(s *ood.Stats) string {
+	var b strings.Builder
+	if s.Tap != "" {
+		fmt.Fprintf(&b, ", features %s", s.Tap)
+	}
+	if s.Preprocess != "" {
+		fmt.Fprintf(&b, ", preprocessing %s", s.Preprocess)
+	}
+	return b.String()
 }
 
 // openTrain opens --train: a folder of images, or a CIFAR binary file read as CIFAR-100 for a

@@ -67,7 +67,8 @@ func TestFitAndEvalDetectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dets, id, err := evalDetectors("msp,odin,knn,react,mahalanobis_pre", stats, "", "densenet10", m, 500, 0.002)
+	net := &experiment.Network{Model: m, NN: "densenet10"}
+	dets, id, err := evalDetectors("msp,odin,knn,react,mahalanobis_pre", stats, "", "densenet10", net, 500, 0.002)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,17 +78,17 @@ func TestFitAndEvalDetectors(t *testing.T) {
 	if o := dets[1].(*ood.ODIN); o.Temperature != 500 || o.Magnitude != 0.002 {
 		t.Errorf("odin %+v, want --temperature and --magnitude applied", o)
 	}
-	dets, id, err = evalDetectors("", "", "", "densenet10", m, 1000, 0.0014)
+	dets, id, err = evalDetectors("", "", "", "densenet10", net, 1000, 0.0014)
 	if err != nil || len(dets) != 2 || dets[0].Name() != "msp" || dets[1].Name() != "odin" || id != "" {
 		t.Errorf("default methods: %v, %q, %v", dets, id, err)
 	}
 
-	_, _, err = evalDetectors("vim", stats, "", "densenet10", m, 1000, 0.0014)
+	_, _, err = evalDetectors("vim", stats, "", "densenet10", net, 1000, 0.0014)
 	if err == nil || !strings.Contains(err.Error(), "hold no vim statistics (they have: knn, mahalanobis, react): add them with `odin fit --nn densenet10 --method vim --stats "+stats+"`") {
 		t.Errorf("missing vim: %v", err)
 	}
 	cache := t.TempDir()
-	_, _, err = evalDetectors("msp,knn,vim", "", cache, "densenet10", m, 1000, 0.0014)
+	_, _, err = evalDetectors("msp,knn,vim", "", cache, "densenet10", net, 1000, 0.0014)
 	wantErr := "knn, vim needs statistics of training images and " + filepath.Join(cache, "stats", "densenet10.stats") +
 		" does not exist: make it with `odin fit --nn densenet10 --method knn,vim`"
 	if err == nil || err.Error() != wantErr {
@@ -97,11 +98,11 @@ func TestFitAndEvalDetectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = evalDetectors("knn", stats, "", "densenet100", m100, 1000, 0.0014)
+	_, _, err = evalDetectors("knn", stats, "", "densenet100", &experiment.Network{Model: m100, NN: "densenet100"}, 1000, 0.0014)
 	if err == nil || !strings.Contains(err.Error(), "were fitted on densenet10 (DenseNet-BC-100 (k=12), 342 features, 10 classes); this network DenseNet-BC-100 (k=12) has 342 features and 100 classes") {
 		t.Errorf("statistics of another network: %v", err)
 	}
-	_, _, err = evalDetectors("knn,odn", stats, "", "densenet10", m, 1000, 0.0014)
+	_, _, err = evalDetectors("knn,odn", stats, "", "densenet10", net, 1000, 0.0014)
 	if err == nil || !strings.Contains(err.Error(), `unknown method "odn" (valid: `+strings.Join(ood.Names(), ", ")) {
 		t.Errorf("unknown method: %v", err)
 	}
@@ -129,5 +130,48 @@ func TestWriteMethodTable(t *testing.T) {
 	}
 	if err := experiment.WriteMethodTable(&b, nil, []string{"msp"}, nil); err == nil {
 		t.Error("a table of 1 method and 0 results written")
+	}
+}
+
+// Statistics fitted with a preprocessing and the default feature tap are refused, with one line
+// and the odin fit command, by odin eval on another tap and by odin score with the network's own
+// preprocessing, and used by odin score with the same flags.
+func TestStatsOfOtherFeaturesOrPreprocessing(t *testing.T) {
+	root := t.TempDir()
+	in, out := filepath.Join(root, "in"), filepath.Join(root, "out")
+	writeFolder(t, in, 2, 3, 1)
+	writeFolder(t, out, 2, 2, 2)
+	stats := filepath.Join(t.TempDir(), "tiny.stats")
+	prep := []string{"--nn", tinyONNX, "--crop", "16", "--interpolation", "bicubic"}
+	code, stdout, stderr := runCmd(t, append([]string{"fit", "--train", "folder:" + in, "--method", "react", "--stats", stats, "--quiet"}, prep...)...)
+	if code != 0 || !strings.Contains(stdout, `, preprocessing {"mean":`) {
+		t.Fatalf("fit: exit %d: %s %s", code, stdout, stderr)
+	}
+	scores := filepath.Join(t.TempDir(), "scores.csv")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"eval on another tap", append([]string{"eval", "--in_dataset", "folder:" + in, "--out_dataset", "folder:" + out, "--first", "0",
+			"--method", "msp,react", "--stats", stats, "--quiet", "--fresh", "--features", "/GlobalAveragePool_output_0"}, prep...),
+			1, "statistics fitted on other features: stats " + stats + " were fitted on the default features"},
+		{"score with the network's own preprocessing", []string{"score", "--nn", tinyONNX, "--method", "msp,react", "--stats", stats,
+			"--out", scores, "--quiet", in}, 1, "statistics fitted with another preprocessing: stats " + stats + " were fitted with preprocessing {"},
+		{"score with the same preprocessing", append([]string{"score", "--method", "msp,react", "--stats", stats, "--out", scores, "--quiet", in}, prep...), 0, ""},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if c.code == 0 {
+			if code != 0 {
+				t.Errorf("%s: exit %d: %s", c.name, code, stderr)
+			}
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		last := lines[len(lines)-1]
+		if code != c.code || !strings.Contains(last, c.want) || !strings.Contains(last, "`odin fit --nn "+tinyONNX+" --method react --stats "+stats+"` and the same flags") {
+			t.Errorf("%s: exit %d, stderr %q; want %d and one line with %q and the odin fit command", c.name, code, stderr, c.code, c.want)
+		}
 	}
 }

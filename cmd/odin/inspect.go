@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/odin-ood/odin/experiment"
@@ -102,21 +101,4 @@ func printModel(w io.Writer, m *models.Model) error {
 	sort.Strings(taps)
 	_, err := fmt.Fprintf(w, "taps:         %s\n", strings.Join(taps, ", "))
 	return err
-}
-
-// parseShape reads "C,H,W" (or "N,C,H,W").
-func parseShape(s string) ([]int, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 && len(parts) != 4 {
-		return nil, usageError("--input-shape %q: want C,H,W", s)
-	}
-	out := make([]int, len(parts))
-	for i, p := range parts {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || v <= 0 || v > 1<<16 {
-			return nil, usageError("--input-shape %q: %q is not a size", s, p)
-		}
-		out[i] = v
-	}
-	return out, nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/internal/datadir"
-	"github.com/odin-ood/odin/models"
 	"github.com/odin-ood/odin/ood"
 )
 
@@ -28,11 +27,26 @@ func adviseStats(err error, nn, methods, statsFlag string) error {
 		return fmt.Errorf("%w: add them with `odin fit --nn %s --method %s%s`", err, nn, strings.Join(fittedIn(methods), ","), hint)
 	case errors.Is(err, ood.ErrOtherNetwork), errors.Is(err, ood.ErrStatsVersion):
 		return fmt.Errorf("%w: fit statistics for it with `odin fit --nn %s --method %s%s`", err, nn, strings.Join(fittedIn(methods), ","), hint)
+	case errors.Is(err, ood.ErrOtherFeatures):
+		return fmt.Errorf("%w: give the --features they were fitted with, or fit statistics for these with `odin fit --nn %s --method %s%s` and the same flags",
+			err, nn, strings.Join(fittedIn(methods), ","), hint)
+	case errors.Is(err, ood.ErrOtherPreprocess):
+		return fmt.Errorf("%w: give the preprocessing flags they were fitted with, or fit statistics for these with `odin fit --nn %s --method %s%s` and the same flags",
+			err, nn, strings.Join(fittedIn(methods), ","), hint)
 	case errors.Is(err, ood.ErrParam):
 		return usageError("%v", err)
 	}
 	if _, serr := ood.SplitMethods(orDefault(methods)); serr != nil {
 		return usageError("--method: %v", serr)
+	}
+	return err
+}
+
+// adviseServe adds the way out to a served model's statistics fitted on other features or with
+// another preprocessing; other errors pass through.
+func adviseServe(err error) error {
+	if errors.Is(err, ood.ErrOtherFeatures) || errors.Is(err, ood.ErrOtherPreprocess) {
+		return fmt.Errorf("%w: serve with the preprocessing the statistics were fitted with, or fit them with this one (`odin fit --nn MODEL --method …` and the same preprocessing flags)", err)
 	}
 	return err
 }
@@ -59,12 +73,12 @@ func orDefault(methods string) string {
 // evalDetectors returns the detectors of --method with --temperature and --magnitude applied,
 // reading fitted statistics from --stats or the cache's default file (experiment.Detectors),
 // with the command line's advice added to its errors.
-func evalDetectors(methods, statsFlag, cacheFlag, nn string, m *models.Model, temperature, magnitude float64) ([]ood.Detector, string, error) {
+func evalDetectors(methods, statsFlag, cacheFlag, nn string, net *experiment.Network, temperature, magnitude float64) ([]ood.Detector, string, error) {
 	path, err := statsPath(statsFlag, cacheFlag, nn)
 	if err != nil && fittedIn(methods) != nil {
 		return nil, "", err
 	}
-	dets, id, err := experiment.Detectors(methods, m, temperature, magnitude, path)
+	dets, id, err := experiment.Detectors(methods, net, temperature, magnitude, path)
 	if err != nil {
 		return nil, "", adviseStats(err, nn, methods, statsFlag)
 	}

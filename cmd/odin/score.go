@@ -157,6 +157,8 @@ func (f *scoreFlags) job(inputs []string) (*collection.Job, error) {
 		return nil, usageError("--threshold decides on odin scores: --method must include odin")
 	case errors.Is(err, decision.ErrOtherNetwork):
 		return nil, fmt.Errorf("--threshold %s: %v", f.threshold, err)
+	case errors.Is(err, ood.ErrOtherFeatures), errors.Is(err, ood.ErrOtherPreprocess):
+		return nil, adviseStats(err, f.nn, f.method, f.stats)
 	case err != nil:
 		return nil, err
 	}

@@ -119,3 +119,19 @@ func TestEvalShardsMerge(t *testing.T) {
 		t.Errorf("--shard without --scores: exit %d, %q", code, e)
 	}
 }
+
+// odin score's --resize is the filter that brings images to a 32×32 network's side, not a
+// preprocessing: given alone it scores images of other sizes.
+func TestScoreResizeFilter(t *testing.T) {
+	dir := t.TempDir()
+	m := image.NewGray(image.Rect(0, 0, 40, 36))
+	var b bytes.Buffer
+	png.Encode(&b, m)
+	os.WriteFile(filepath.Join(dir, "big.png"), b.Bytes(), 0o644)
+	net := filepath.Join("..", "..", "models", "testdata", "densenet-22-4.pth")
+	out := filepath.Join(t.TempDir(), "s.csv")
+	code, o, e := runScoreCmd("score", "--nn", net, "--resize", "bilinear", "--quiet", "--cache", t.TempDir(), "--out", out, dir)
+	if code != 0 || !strings.Contains(o, "1 images, 0 already there, 1 scored") || !strings.Contains(o, "0 unreadable") {
+		t.Errorf("--resize bilinear: exit %d, %q, %q", code, o, e)
+	}
+}

@@ -79,7 +79,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, c := range configs {
 		m, err := serve.LoadModel(c, onnxLoader)
 		if err != nil {
-			return err
+			return adviseServe(err)
 		}
 		ms = append(ms, m)
 	}
