@@ -2,9 +2,20 @@
 
 package nn
 
-import "golang.org/x/sys/cpu"
+import (
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/odin-ood/odin/internal/gemm"
+)
 
 var hasAVX2 = cpu.X86.HasAVX2
+
+// hasAVX512 enables the AVX-512 depthwise kernel where the matrix products use AVX-512 too, so
+// that ODIN_KERNEL=avx2 (see gemm.KernelEnv) also keeps it out (its results are the same).
+var hasAVX512 = cpu.X86.HasAVX512F && gemm.Kernel() == "avx512"
 
 // axpyAVX adds a·x to y for n values, n a positive multiple of 8, eight lanes at a time with a
 // multiply and then an add, each rounded (the Go loop's roundings, so results are identical).
@@ -110,5 +121,96 @@ func dwRows(out, src, w []float32, mask []uint32, kw, dil, kh, rs, ms int, add b
 	if add {
 		a = 1
 	}
+	if kw == 3 && hasAVX512 {
+		dwRows3x512(&out[0], &src[0], &w[0], &mask[0], len(out), kw, dil, kh, rs, ms, a, bias)
+		return
+	}
 	dwRowsAVX(&out[0], &src[0], &w[0], &mask[0], len(out), kw, dil, kh, rs, ms, a, bias)
+}
+
+//go:noescape
+func dwRows3x512(out, src, w *float32, mask *uint32, n, kw, dil, kh, rs, ms, add int, bias float32)
+
+//go:noescape
+func dwRows2AVX(out, src, w *float32, n, kw, dil, kh, rs int, bias float32)
+
+// dwRows2 sets out[x] to bias + Σᵢ Σⱼ w[i·kw+j]·src[2x + i·rs + j·dil] (kh rows of kw taps, in
+// order): dwRows at a horizontal stride of 2, computing only the columns kept.
+func dwRows2(out, src, w []float32, kw, dil, kh, rs int, bias float32) {
+	if len(out) == 0 {
+		return
+	}
+	_ = src[2*(len(out)-1)+(kh-1)*rs+(kw-1)*dil]
+	_ = w[kh*kw-1]
+	if !hasAVX2 {
+		dwRows2Go(out, src, w, kw, dil, kh, rs, bias)
+		return
+	}
+	dwRows2AVX(&out[0], &src[0], &w[0], len(out), kw, dil, kh, rs, bias)
+}
+
+//go:noescape
+func biasClipAVX(dst *float32, n int, b, lo, hi float32)
+
+// biasClip sets row to its values plus b, clamped to [lo, hi]: addBias and then clip in one
+// pass, with their roundings.
+func biasClip(row []float32, b, lo, hi float32) {
+	n := 0
+	if hasAVX2 {
+		n = len(row) &^ 7
+	}
+	if n > 0 {
+		biasClipAVX(&row[0], n, b, lo, hi)
+	}
+	biasClipGo(row[n:], b, lo, hi)
+}
+
+//go:noescape
+func dwRows3k512(out *float32, src uintptr, w *float32, mask *uint32, n, dil, kh, rs, ms, add int, bias float32)
+
+// dwRows3At is dwRows for kw = 3 on the source starting off values from src[0], off possibly
+// negative: the taps the mask zeroes are not read, so they may fall outside src; the others
+// must not. It reports false, doing nothing, where the kernel is not available (then the caller
+// keeps the taps inside itself).
+func dwRows3At(out, src []float32, off int, w []float32, mask []uint32, dil, kh, rs, ms int, add bool, bias float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	if len(out) == 0 {
+		return true
+	}
+	_ = w[3*kh-1]
+	_ = mask[len(out)-1+2*ms]
+	a := 0
+	if add {
+		a = 1
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(src))) + uintptr(4*off) // a uintptr: it may point outside src
+	dwRows3k512(&out[0], p, &w[0], &mask[0], len(out), dil, kh, rs, ms, a, bias)
+	runtime.KeepAlive(src)
+	return true
+}
+
+// maskedRows reports whether the kernels that mask their reads (dwRows2At, dwRows3At) run.
+func maskedRows() bool { return hasAVX512 }
+
+//go:noescape
+func dwRows2k512(out *float32, src uintptr, w *float32, n, kw, dil, kh, rs, pl, sw int, bias float32)
+
+// dwRows2At computes a whole output row of a stride-2 depthwise correlation: out[x] = bias +
+// Σᵢ Σⱼ w[i·kw+j]·S_i[2x + j·dil − pl], where S_i is the sw values of src from row + i·rs on and
+// a column outside them reads +0 (pixel's sums, the taps in order). It reads nothing outside
+// those rows. It reports false, doing nothing, where the kernel is not available.
+func dwRows2At(out, src []float32, row int, w []float32, kw, dil, kh, rs, pl, sw int, bias float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	if len(out) == 0 {
+		return true
+	}
+	_ = src[row+(kh-1)*rs+sw-1]
+	_ = w[kh*kw-1]
+	dwRows2k512(&out[0], uintptr(unsafe.Pointer(&src[row])), &w[0], len(out), kw, dil, kh, rs, pl, sw, bias)
+	runtime.KeepAlive(src)
+	return true
 }

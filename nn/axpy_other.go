@@ -2,6 +2,10 @@
 
 package nn
 
+// hasAVX2 and hasAVX512 are false: this build has no vector kernels (tests compare against the
+// Go loops by clearing them on amd64).
+var hasAVX2, hasAVX512 bool
+
 // axpy adds a·x to y.
 func axpy(y, x []float32, a float32) { axpyGo(y, x, a) }
 
@@ -22,3 +26,25 @@ func dwRow(out, src, w []float32, dil int) { dwRowGo(out, src, w, dil) }
 func dwRows(out, src, w []float32, mask []uint32, kw, dil, kh, rs, ms int, add bool, bias float32) {
 	dwRowsGo(out, src, w, mask, kw, dil, kh, rs, ms, add, bias)
 }
+
+// dwRows2 sets out[x] to bias + Σᵢ Σⱼ w[i·kw+j]·src[2x + i·rs + j·dil] (kh rows of kw taps, in
+// order): dwRows at a horizontal stride of 2.
+func dwRows2(out, src, w []float32, kw, dil, kh, rs int, bias float32) {
+	dwRows2Go(out, src, w, kw, dil, kh, rs, bias)
+}
+
+// biasClip sets row to its values plus b, clamped to [lo, hi].
+func biasClip(row []float32, b, lo, hi float32) { biasClipGo(row, b, lo, hi) }
+
+// dwRows3At reports false: there is no kernel that may read past its source.
+func dwRows3At(out, src []float32, off int, w []float32, mask []uint32, dil, kh, rs, ms int, add bool, bias float32) bool {
+	return false
+}
+
+// dwRows2At reports false: there is no kernel that masks its reads.
+func dwRows2At(out, src []float32, row int, w []float32, kw, dil, kh, rs, pl, sw int, bias float32) bool {
+	return false
+}
+
+// maskedRows reports false: no kernel masks its reads here.
+func maskedRows() bool { return false }

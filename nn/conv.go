@@ -39,6 +39,10 @@ type conv struct {
 	gradStore bool
 	// gradOver: the same without a fused normalisation, on every path (see storeGradients).
 	gradOver bool
+	// act: the output is clamped to [lo, hi] in the epilogue, with the bias (epilogue.go; set
+	// by fuseActivations, whose wrapper also masks the gradient).
+	act    bool
+	lo, hi float32
 }
 
 // winogradBudget is the number of floats one Winograd chunk's transformed inputs and products
@@ -263,7 +267,13 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	ldi, ldo := x.ld(hw), x.ld(ohw)
 	switch {
 	case c.pointwise:
-		c.fw.Mul(out, ldo, in[0], ldi, n*hw, c.preRowOp, false, x.ws)
+		// The epilogue runs on each column block while it is in cache.
+		for j0 := 0; j0 < n*hw; j0 += epilogueCols {
+			j1 := min(n*hw, j0+epilogueCols)
+			c.fw.Mul(out[j0:], ldo, in[0][j0:], ldi, j1-j0, c.preRowOp, false, x.ws)
+			c.epilogue(out, ldo, j0, j1)
+		}
+		return
 	case c.fwWino != nil:
 		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false)
 	case c.fwDirect:
@@ -283,11 +293,7 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 			}
 		}
 	}
-	if c.bias != nil {
-		for co, v := range c.bias {
-			x.addBias(out[co*ldo:co*ldo+n*ohw], v)
-		}
-	}
+	c.epilogue(out, ldo, 0, n*ohw)
 }
 
 func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {

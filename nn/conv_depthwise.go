@@ -28,6 +28,20 @@ func dwRowsGo(out, src, w []float32, mask []uint32, kw, dil, kh, rs, ms int, add
 	}
 }
 
+// dwRows2Go is dwRows2's loop: dwRowsGo at a horizontal stride of 2, without a mask.
+func dwRows2Go(out, src, w []float32, kw, dil, kh, rs int, bias float32) {
+	for x := range out {
+		acc := bias
+		for i := range kh {
+			s := src[2*x+i*rs:]
+			for j, wv := range w[i*kw : (i+1)*kw] {
+				acc += float32(wv * s[j*dil])
+			}
+		}
+		out[x] = acc
+	}
+}
+
 // dwGeom is one depthwise correlation of an sh×sw source plane into a dh×dw destination plane:
 // dst[y][x] = bias + Σ w[i][j]·src[y·sy + i·dy − pt][x·sx + j·dx − pl], zero outside the
 // source. mask is dwRows's: for a flat geometry, tap column j's validity at each destination
@@ -61,6 +75,10 @@ func (d dwGeom) withMask() dwGeom {
 // rows returns the kernel rows [lo, hi) whose source row for destination row y is inside.
 func (d *dwGeom) rows(y int) (lo, hi int) {
 	top := y*d.sy - d.pt // source row of kernel row 0
+	if d.dy == 1 {       // without the divisions, which cost more than a border pixel's taps
+		lo = min(max(-top, 0), d.kh)
+		return lo, max(lo, min(d.kh, d.sh-top))
+	}
 	if top < 0 {
 		lo = (-top + d.dy - 1) / d.dy
 	}
@@ -74,6 +92,11 @@ func (d *dwGeom) rows(y int) (lo, hi int) {
 // the source adds its product with +0).
 func (d *dwGeom) pixel(dst, src, w []float32, y, x int, add bool, bias float32) float32 {
 	lo, hi := d.rows(y)
+	return d.pixelRows(dst, src, w, y, x, lo, hi, add, bias)
+}
+
+// pixelRows is pixel over kernel rows [lo, hi), those of rows(y).
+func (d *dwGeom) pixelRows(dst, src, w []float32, y, x, lo, hi int, add bool, bias float32) float32 {
 	acc := bias
 	for i := lo; i < hi; i++ {
 		row := src[(y*d.sy+i*d.dy-d.pt)*d.sw:]
@@ -115,6 +138,15 @@ func (d *dwGeom) flatPlane(dst, src, w []float32, add bool, bias float32) {
 			y1++
 		}
 		a, b := y*W, y*W
+		if lo < hi && d.kw == 3 {
+			// The whole run in one call where the kernel reads no masked tap (every tap it reads
+			// is inside the source).
+			off := (lo*d.dy-d.pt)*W - d.pl
+			if dwRows3At(dst[a:y1*W], src, a+off, w[lo*3:hi*3], d.mask[a:], d.dx, hi-lo, d.dy*W, n, add, bias) {
+				y = y1
+				continue
+			}
+		}
 		if lo < hi {
 			off := (lo*d.dy-d.pt)*W - d.pl // source index of destination 0 for tap (lo, 0)
 			a = max(y*W, -off)
@@ -133,8 +165,13 @@ func (d *dwGeom) flatPlane(dst, src, w []float32, add bool, bias float32) {
 
 // rowsPlane computes the destination plane row by row for a horizontal stride of 1 or 2: each
 // row at every source column in tmp (sx·(dw−1)+1 values), one dwRows call over the kernel rows
-// inside, every sx-th kept; the columns whose taps leave the row by pixel.
+// inside, every sx-th kept; the columns whose taps leave the row by pixel. A stride of 2 goes to
+// stride2Plane, which computes only the kept columns.
 func (d *dwGeom) rowsPlane(dst, src, w, tmp []float32, bias float32) {
+	if d.sx == 2 {
+		d.stride2Plane(dst, src, w, tmp, bias)
+		return
+	}
 	ext := (d.kw - 1) * d.dx
 	nq := (d.dw-1)*d.sx + 1
 	qlo, qhi := d.pl, min(nq, d.sw-ext+d.pl) // tmp columns with every tap inside
@@ -164,5 +201,71 @@ func (d *dwGeom) rowsPlane(dst, src, w, tmp []float32, bias float32) {
 		for x := max(xlo, xhi); x < d.dw; x++ {
 			out[x] = d.pixel(dst, src, w, y, x, false, bias)
 		}
+	}
+}
+
+// padMaxWidth is the widest source row stride2Plane copies between zero columns: the copy costs
+// about one pixel call per 32 values (measured on Zen 4), so wider rows, which have as few
+// border columns, call pixel.
+const padMaxWidth = 32
+
+// stride2Plane computes the destination plane row by row for a horizontal stride of 2,
+// computing no column that is then dropped: with AVX-512 whole rows (stride2Rows); otherwise
+// one dwRows2 call over the kernel rows inside per row, for the columns whose taps all lie
+// inside the source row. The others (the padding) pixel computes, except in a narrow plane,
+// which is first copied into tmp between zero columns (rows stay as they are: kernel rows
+// outside are skipped, as pixel skips them), so that they too are the call's, with pixel's +0
+// values.
+func (d *dwGeom) stride2Plane(dst, src, w, tmp []float32, bias float32) {
+	if maskedRows() {
+		d.stride2Rows(dst, src, w, bias)
+		return
+	}
+	ext := (d.kw - 1) * d.dx
+	// Columns [xlo, xhi) have 2x − pl ≥ 0 and 2x − pl + ext ≤ sw − 1.
+	xlo, xhi := (d.pl+1)/2, 0
+	if v := d.sw - 1 - ext + d.pl; v >= 0 {
+		xhi = min(d.dw, v/2+1)
+	}
+	// The kernel reads rows: src, or its padded copy (row stride rs, source column 0 at left).
+	rows, rs, left := src, d.sw, d.pl
+	if (xlo > 0 || xhi < d.dw) && d.sw <= padMaxWidth {
+		if wp := max(d.pl+d.sw, 2*(d.dw-1)+ext+1); len(tmp) >= d.sh*wp {
+			padPlane(tmp, src, d.sh, d.sw, d.sh, wp, 0, d.pl)
+			rows, rs, left, xlo, xhi = tmp, wp, 0, 0, d.dw
+		}
+	}
+	for y := range d.dh {
+		lo, hi := d.rows(y)
+		out := dst[y*d.dw : (y+1)*d.dw]
+		a, b := 0, 0
+		if lo < hi && xlo < xhi {
+			a, b = xlo, xhi
+			top := (y*d.sy+lo*d.dy-d.pt)*rs + 2*xlo - left
+			dwRows2(out[a:b], rows[top:], w[lo*d.kw:hi*d.kw], d.kw, d.dx, hi-lo, d.dy*rs, bias)
+		}
+		for x := range a {
+			out[x] = d.pixelRows(dst, src, w, y, x, lo, hi, false, bias)
+		}
+		for x := b; x < d.dw; x++ {
+			out[x] = d.pixelRows(dst, src, w, y, x, lo, hi, false, bias)
+		}
+	}
+}
+
+// stride2Rows is stride2Plane with a kernel that takes whole rows, borders included
+// (dwRows2At: it reads +0 for a column outside the source row, as pixel does).
+func (d *dwGeom) stride2Rows(dst, src, w []float32, bias float32) {
+	for y := range d.dh {
+		out := dst[y*d.dw : (y+1)*d.dw]
+		lo, hi := d.rows(y)
+		if lo >= hi {
+			for x := range out {
+				out[x] = bias // no kernel row inside: pixel's sum is the bias alone
+			}
+			continue
+		}
+		row := (y*d.sy + lo*d.dy - d.pt) * d.sw
+		dwRows2At(out, src, row, w[lo*d.kw:hi*d.kw], d.kw, d.dx, hi-lo, d.dy*d.sw, d.pl, d.sw, bias)
 	}
 }

@@ -50,17 +50,20 @@
 // The layers of imported classifiers (ONNX) are Builder methods too. Convolutions take groups,
 // dilation, separate strides and asymmetric padding (Conv's optional fields; conv_general.go):
 // without those they keep the paths above; a depthwise one (a group per input channel) runs a
-// direct loop that reads each plane in place, all kernel rows per pass in AVX2 (stride 1 on
-// the flattened plane, the taps that wrap around a row's end masked; stride 2 at every column
-// of a row, every second kept), and its input gradient is the same loop on the gradient with
-// the flipped kernel (stride 1) or each spread gradient row through the reversed kernel rows
-// (stride 2), added in place; other groups are one im2col product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
+// direct loop that reads each plane in place, all kernel rows per pass in AVX2 or AVX-512
+// (stride 1 on the flattened plane, the taps that wrap around a row's end masked; stride 2 at
+// the kept columns only, deinterleaving each tap's source values; conv_depthwise.go) with the
+// sums of the tap-by-tap definition bit for bit, and its input gradient is the same loop on the
+// gradient with the flipped kernel (stride 1) or each spread gradient row through the reversed
+// kernel rows (stride 2), added in place; other groups are one im2col product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
 // HardSwish, Tanh, Erf, GELU, Sqrt, Pow; Add, Sub, Mul and Div broadcast over C, H and W, with
 // Const operands that take no gradient. MaxPool and AvgPool2d follow PyTorch's windows (padding,
 // ceil mode, count_include_pad); MeanC and LayerNormC reduce over channels at each pixel;
 // Slice, Split, PermuteChannels (ChannelShuffle), Pad and Flatten move values. A ReLU or Clip
 // whose input is a convolution's or a residual sum's output that nothing else reads runs inside
-// that step (fuse.go), so that value and its gradient are never stored. Each of these layers
+// that step (fuse.go), so that value and its gradient are never stored; after a dense
+// convolution it runs with the bias in one pass, block by block of a 1×1 convolution's product
+// while the block is in cache (epilogue.go). Each of these layers
 // computes an image from that image alone, so the determinism below holds for them too.
 // A mean over a whole plane (global average pooling) and the gradient of an operand broadcast
 // over a plane (a squeeze-and-excitation gate's) are summed in float64 and rounded once: a

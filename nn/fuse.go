@@ -50,8 +50,13 @@ func (a *activated) padScratch(cap int) (pad, tile int) {
 
 func (a *activated) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	a.inner.forward(x, n, in, out)
-	if g, ok := a.inner.(*gconv); ok && g.depthwise {
-		return // clamped plane by plane (see gconv.act)
+	switch c := a.inner.(type) {
+	case *gconv:
+		if c.depthwise {
+			return // clamped plane by plane (see gconv.act)
+		}
+	case *conv:
+		return // clamped in the epilogue (see conv.act)
 	}
 	ld := x.ld(a.s.H * a.s.W)
 	for c := range a.s.C {
@@ -117,7 +122,9 @@ func fuseActivations(p *plan, external []bool) {
 			if c.gradStore {
 				continue
 			}
-			inner = c
+			d := *c
+			d.act, d.lo, d.hi = true, lo, hi
+			inner = &d
 		case *gconv:
 			if c.depthwise {
 				d := *c

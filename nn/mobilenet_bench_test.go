@@ -79,3 +79,51 @@ func BenchmarkMobileNetV2(b *testing.B) {
 	b.Run("forward", func(b *testing.B) { run(b, false) })
 	b.Run("odin", func(b *testing.B) { run(b, true) })
 }
+
+// BenchmarkMobileNetV2Layers times the forward pass of single MobileNetV2 layers at 224×224
+// (8 images, one worker): the depthwise 3×3 convolutions at stride 1 and 2 and a 1×1
+// expansion with its ReLU6, to see a kernel change without the rest of the network.
+func BenchmarkMobileNetV2Layers(b *testing.B) {
+	for _, tc := range []struct {
+		name       string
+		in         Shape
+		out, k, st int
+		groups     int
+	}{
+		{"dw-s1-144x56", Shape{144, 56, 56}, 144, 3, 1, 144},
+		{"dw-s2-96x112", Shape{96, 112, 112}, 96, 3, 2, 96},
+		{"dw-s2-576x14", Shape{576, 14, 14}, 576, 3, 2, 576},
+		{"pw-24to144x56", Shape{24, 56, 56}, 144, 1, 1, 1},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			bl := NewBuilder(tc.in)
+			c := Conv{Out: tc.out, KH: tc.k, KW: tc.k, Stride: tc.st, Pad: tc.k / 2, Groups: tc.groups,
+				Weight: randVec(r, tc.out*tc.in.C/tc.groups*tc.k*tc.k, 0.3), Bias: randVec(r, tc.out, 0.1)}
+			y := bl.Clip(bl.Conv2d("c", bl.Input(), c), 0, 6)
+			g, err := bl.Build(bl.GlobalAvgPool(y))
+			if err != nil {
+				b.Fatal(err)
+			}
+			const n = 8
+			x := randVec(r, n*tc.in.Size(), 1)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := g.NewExec(n)
+			if err := e.Forward(x, n); err != nil {
+				b.Fatal(err)
+			}
+			// Only the convolution's step (with its fused clamp), not the input's copy.
+			st := g.plan.steps[0]
+			in := [][]float32{e.vals[st.in[0]]}
+			b.ResetTimer()
+			t0 := threadCPU()
+			for range b.N {
+				st.op.forward(&e.x, n, in, e.vals[st.out])
+			}
+			if cpu := threadCPU() - t0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+			}
+		})
+	}
+}

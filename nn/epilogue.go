@@ -1,0 +1,52 @@
+package nn
+
+import "math"
+
+// A convolution's epilogue: its bias, and the clamp of a fused ReLU or Clip (see fuse.go), in
+// one pass over the output rather than two. A 1×1 convolution runs it after each block of
+// epilogueCols columns, while the block is still in cache: the matrix product computes each
+// column alone, so splitting the columns leaves every value as it was.
+
+// epilogueCols is the column block of a 1×1 convolution's product and epilogue: the matrix
+// product's own column block (gemm's ncMax), so that the product runs exactly as in one call.
+const epilogueCols = 1024
+
+// biasClipGo is biasClip's loop: the add rounded, then clipGo's comparisons.
+func biasClipGo(row []float32, b, lo, hi float32) {
+	for i, v := range row {
+		v += b
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		row[i] = v
+	}
+}
+
+// clamp returns the fused clamp's bounds, or the whole line (which changes nothing, NaN and −0
+// included) without one.
+func (c *conv) clamp() (lo, hi float32) {
+	if c.act {
+		return c.lo, c.hi
+	}
+	return float32(math.Inf(-1)), float32(math.Inf(1))
+}
+
+// epilogue adds the bias to columns [j0, j1) of each output row and clamps them when an
+// activation is fused. Without a bias only the clamp runs: adding +0 would turn −0 into +0.
+func (c *conv) epilogue(out []float32, ldo, j0, j1 int) {
+	if c.bias == nil && !c.act {
+		return
+	}
+	lo, hi := c.clamp()
+	for co := range c.cout {
+		row := out[co*ldo+j0 : co*ldo+j1]
+		if c.bias == nil {
+			clip(row, row, lo, hi)
+		} else {
+			biasClip(row, c.bias[co], lo, hi)
+		}
+	}
+}
