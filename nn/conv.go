@@ -267,6 +267,10 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	ldi, ldo := x.ld(hw), x.ld(ohw)
 	switch {
 	case c.pointwise:
+		if c.bias == nil && !c.act {
+			c.fw.Mul(out, ldo, in[0], ldi, n*hw, c.preRowOp, false, x.ws)
+			return
+		}
 		// The epilogue runs on each column block while it is in cache.
 		for j0 := 0; j0 < n*hw; j0 += epilogueCols {
 			j1 := min(n*hw, j0+epilogueCols)
