@@ -371,3 +371,54 @@ func TestDecodeAsFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyShardsMerge: a collection of 3 images split 16 ways leaves most shards empty; each
+// still gets a score file (metadata, no rows), a rerun leaves it as it was, and the 16 merge to
+// the unsharded file byte for byte. An empty collection is refused.
+func TestEmptyShardsMerge(t *testing.T) {
+	ctx := context.Background()
+	inputs, err := List([]string{writeImages(t, 3)})
+	if err != nil || len(inputs) != 3 {
+		t.Fatalf("List: %d inputs, %v", len(inputs), err)
+	}
+	out := t.TempDir()
+	whole := filepath.Join(out, "whole.csv")
+	if _, err := runJob(t, ctx, inputs, Shard{}, whole); err != nil {
+		t.Fatal(err)
+	}
+	var shards []string
+	empty := 0
+	for i := range 16 {
+		p := filepath.Join(out, fmt.Sprintf("shard%d.csv", i))
+		shards = append(shards, p)
+		for range 2 {
+			s, err := runJob(t, ctx, inputs, Shard{i, 16}, p)
+			if err != nil {
+				t.Fatalf("shard %d/16: %v", i, err)
+			}
+			if s.Count == 0 {
+				empty++
+			}
+		}
+		if f, err := Read(p); err != nil || f.Meta.Count != len(f.Rows) {
+			t.Fatalf("shard %d/16: %v", i, err)
+		}
+	}
+	if empty < 2*13 {
+		t.Fatalf("%d empty shard runs, want at least 26 of 32", empty)
+	}
+	m, err := Merge(shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := Encode(&got, m); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := os.ReadFile(whole); !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("merged shards differ from the whole run:\n%s\nwant\n%s", got.Bytes(), want)
+	}
+	if _, err := runJob(t, ctx, nil, Shard{0, 2}, filepath.Join(out, "none.csv")); err == nil || !strings.Contains(err.Error(), "collection holds no images") {
+		t.Errorf("empty collection: %v", err)
+	}
+}

@@ -41,9 +41,11 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	meta.Methods = j.Scorer.Columns()
 	meta.Shard, meta.Count, meta.Total = j.Shard.String(), len(mine), len(j.Inputs)
 	sum := Summary{Count: len(mine)}
-	if len(mine) == 0 {
-		return sum, errors.New("the shard holds no images")
+	if len(j.Inputs) == 0 {
+		return sum, errors.New("the collection holds no images")
 	}
+	// A shard that the hash leaves empty (a small collection split many ways) still gets its
+	// file, holding the metadata and no rows, so that merging the job's shards finds every one.
 	w, err := Open(j.Out, j.Format, meta)
 	if err != nil {
 		return sum, err
@@ -57,6 +59,11 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	sum.Resumed = len(mine) - len(todo)
 	if j.Progress != nil {
 		j.Progress(sum.Resumed, sum.Count)
+	}
+	if len(todo) == 0 {
+		err = w.Close()
+		sum.Elapsed = time.Since(start)
+		return sum, err
 	}
 	err = j.Scorer.Score(ctx, todo, func(rows []Row) error {
 		for _, r := range rows {
