@@ -33,8 +33,8 @@ const imageSize = 3 * 32 * 32
 // tinyONNX is a small convolutional network exported from PyTorch, taking 3×16×16 inputs.
 const tinyONNX = "../onnx/testdata/tiny-op13.onnx"
 
-func onnxLoad(path string) (*models.Model, error) {
-	m, _, err := onnx.Load(path, onnx.Options{})
+func onnxLoad(path string, opt ONNXOptions) (*models.Model, error) {
+	m, _, err := onnx.Load(path, onnx.Options{Features: opt.Features, InputShape: opt.InputShape})
 	return m, err
 }
 
@@ -56,7 +56,7 @@ func tinyModel(t testing.TB, p *models.Preprocess, edit func(*ModelConfig)) *Mod
 	// Calibrated with the model's own preprocessing, as odin calibrate records it.
 	pre := ""
 	if c.Preprocess != nil {
-		net, err := onnxLoad(tinyONNX)
+		net, err := onnxLoad(tinyONNX, ONNXOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

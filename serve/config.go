@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,11 @@ type ModelConfig struct {
 	Checkpoint string `json:"checkpoint,omitempty"`
 	Arch       string `json:"arch,omitempty"`
 	ONNX       string `json:"onnx,omitempty"`
+	// Features and InputShape apply to ONNX models only (see ONNXOptions): the node or value
+	// whose output the fitted detectors read, as given to odin fit --features, and the input's
+	// C, H, W where the file leaves them symbolic.
+	Features   string `json:"features,omitempty"`
+	InputShape []int  `json:"input_shape,omitempty"`
 	// Threshold is the `odin calibrate` file: ODIN's T, ε and δ. It must have been calibrated
 	// on this checkpoint (its SHA-256 is checked).
 	Threshold string `json:"threshold"`
@@ -101,6 +107,8 @@ func (c *ModelConfig) check() error {
 		return fmt.Errorf("model %s: no threshold file", c.Name)
 	case c.MaxBatch < 0 || c.Queue < 0 || c.Workers < 0 || c.MaxQueueBytes < 0:
 		return fmt.Errorf("model %s: max_batch, queue, workers and max_queue_bytes must not be negative", c.Name)
+	case len(c.InputShape) != 0 && (len(c.InputShape) != 3 || slices.Min(c.InputShape) <= 0):
+		return fmt.Errorf("model %s: input_shape %v: want [C, H, W], each positive", c.Name, c.InputShape)
 	}
 	if c.Preprocess != nil {
 		if err := experiment.CompletePreprocess(*c.Preprocess, [3]float32{}, [3]float32{1, 1, 1}).Check(); err != nil {

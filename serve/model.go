@@ -41,8 +41,17 @@ type Model struct {
 	met       *metrics
 }
 
-// Loader builds a network from a file of a format the models package does not read (ONNX).
-type Loader func(path string) (*models.Model, error)
+// Loader builds a network from a file of a format the models package does not read (ONNX),
+// with the options its configuration gives.
+type Loader func(path string, opt ONNXOptions) (*models.Model, error)
+
+// ONNXOptions are what an ONNX file may need besides itself (ModelConfig.Features and
+// InputShape): the value tapped as features (default: the input of the final Gemm or MatMul)
+// and the input's C, H, W where the file leaves them symbolic.
+type ONNXOptions struct {
+	Features   string
+	InputShape []int
+}
 
 // LoadModel builds a model from its configuration: the network, its threshold (which must have
 // been calibrated on this checkpoint) and its detectors. onnx loads ONNX files; it may be nil.
@@ -55,6 +64,9 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 		// An ONNX file given as the checkpoint (odin serve --nn model.onnx) is one.
 		c.ONNX, c.Checkpoint = c.Checkpoint, ""
 	}
+	if c.ONNX == "" && (c.Features != "" || c.InputShape != nil) {
+		return nil, fmt.Errorf("model %s: features and input_shape apply to ONNX models only", c.Name)
+	}
 	file := c.Checkpoint
 	var (
 		net *models.Model
@@ -65,7 +77,7 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 		return nil, fmt.Errorf("model %s: %s: %w", c.Name, c.ONNX, errNoONNX)
 	case c.ONNX != "":
 		file = c.ONNX
-		net, err = onnx(c.ONNX)
+		net, err = onnx(c.ONNX, ONNXOptions{Features: c.Features, InputShape: c.InputShape})
 	default:
 		net, err = models.Load(c.Checkpoint, c.Arch)
 	}
@@ -113,7 +125,7 @@ func LoadModel(c ModelConfig, onnx Loader) (*Model, error) {
 
 // detectors returns ODIN with the threshold's parameters, then the config's other methods ("odin"
 // among them is the same ODIN and is skipped); their statistics must have been fitted with the
-// preprocessing pre (as preprocessJSON writes it) and the default feature tap.
+// preprocessing pre (as preprocessJSON writes it) and on the config's feature tap.
 func detectors(c ModelConfig, net *models.Model, th *decision.Threshold, pre string) ([]ood.Detector, error) {
 	odin := th.Detector()
 	if err := odin.Validate(); err != nil {
@@ -131,7 +143,7 @@ func detectors(c ModelConfig, net *models.Model, th *decision.Threshold, pre str
 	if len(names) == 0 {
 		return dets, nil
 	}
-	extra, err := ood.Parse(strings.Join(names, ","), ood.Options{Model: net, Preprocess: pre, Stats: func() (*ood.Stats, error) {
+	extra, err := ood.Parse(strings.Join(names, ","), ood.Options{Model: net, Features: c.Features, Preprocess: pre, Stats: func() (*ood.Stats, error) {
 		if c.Stats == "" {
 			return nil, errors.New("fitted detectors need a stats file (\"stats\")")
 		}

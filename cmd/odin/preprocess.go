@@ -21,7 +21,7 @@ type prepFlags struct{ prepflag.Flags }
 func (p *prepFlags) register(fs *flag.FlagSet) { p.Register(fs) }
 
 // registerExcept registers the flags but those named in skip: odin score and odin serve have
-// a --resize of their own (the filter for 32×32 networks) and no feature tap option.
+// a --resize of their own (the filter for 32×32 networks).
 func (p *prepFlags) registerExcept(fs *flag.FlagSet, skip ...string) { p.Register(fs, skip...) }
 
 // preprocess is the preprocessing the flags give: nil when none is given (the network's own).

@@ -57,7 +57,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.prep.registerExcept(fs, "resize", "features", "input-shape") // --resize is the 32×32 filter here; resize via --preprocess
+	f.prep.registerExcept(fs, "resize") // --resize is the 32×32 filter here; resize via --preprocess
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -120,12 +120,19 @@ func (f *serveFlags) configs() ([]serve.ModelConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	shape, err := f.prep.InputShape()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
 	if f.modelsDir != "" {
 		if f.nn != "" || f.threshold != "" {
 			return nil, usageError("give either --models or --nn with --threshold")
 		}
 		if pre != nil {
 			return nil, usageError("the preprocessing flags apply to --nn; with --models give \"preprocess\" in each model's file")
+		}
+		if shape != nil || f.prep.Features() != "" {
+			return nil, usageError("--features and --input-shape apply to --nn; with --models give \"features\" and \"input_shape\" in each model's file")
 		}
 		cs, err := serve.LoadConfigs(f.modelsDir)
 		if err != nil {
@@ -148,7 +155,7 @@ func (f *serveFlags) configs() ([]serve.ModelConfig, error) {
 		name = strings.TrimSuffix(known.Name, filepath.Ext(known.Name))
 	}
 	c := serve.ModelConfig{Name: name, Checkpoint: path, Arch: f.arch, Threshold: f.threshold, Methods: f.methods, Stats: f.stats,
-		Preprocess: pre}
+		Preprocess: pre, Features: f.prep.Features(), InputShape: shape}
 	if f.resize != "none" {
 		c.Resize, c.Antialias = f.resize, f.antialias
 	}
@@ -187,9 +194,9 @@ func (f *serveFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, usageError("--log-format %q: want text or json", f.logFormat)
 }
 
-// onnxLoader loads the ONNX files that --models configurations name, with the importer's
-// defaults (input shape from the file, ImageNet normalisation).
-func onnxLoader(path string) (*models.Model, error) {
-	m, _, err := onnx.Load(path, onnx.Options{})
+// onnxLoader loads the ONNX files of the configurations, with the configuration's feature tap
+// and input shape and the importer's ImageNet normalisation (which "preprocess" replaces).
+func onnxLoader(path string, opt serve.ONNXOptions) (*models.Model, error) {
+	m, _, err := onnx.Load(path, onnx.Options{Features: opt.Features, InputShape: opt.InputShape})
 	return m, err
 }

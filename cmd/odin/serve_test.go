@@ -17,6 +17,8 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--models", "x", "--nn", "densenet10"}, 2, "either --models"},
 		{[]string{"serve", "--log-format", "xml", "--nn", "a", "--threshold", "b"}, 2, "--log-format"},
 		{[]string{"serve", "--models", t.TempDir()}, 1, "no model configuration"},
+		{[]string{"serve", "--models", t.TempDir(), "--features", "/Flatten_output_0"}, 2, "give \"features\" and \"input_shape\" in each model's file"},
+		{[]string{"serve", "--nn", "a.onnx", "--threshold", "b", "--input-shape", "3,x,2"}, 2, "--input-shape"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != c.code || !strings.Contains(errb.String(), c.msg) {
