@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +85,10 @@ func TestONNXFeaturesAndInputShape(t *testing.T) {
 			Methods: "odin,react", Stats: stats}
 		edit(&c)
 		return c
+	}
+	pc, err := ParseConfig([]byte(`{"name": "tiny", "onnx": "t.onnx", "threshold": "t.json", "features": "/Reshape_output_0", "input_shape": [3, 16, 16]}`), "tiny.json", dir)
+	if err != nil || pc.Features != tap || !slices.Equal(pc.InputShape, []int{3, 16, 16}) {
+		t.Fatalf("ParseConfig: %+v, %v", pc, err)
 	}
 	m, err := LoadModel(config(func(c *ModelConfig) { c.Features = tap }), onnxLoad)
 	if err != nil || len(m.Detectors) != 2 || m.Detectors[1].Name() != "react" {
