@@ -10,7 +10,7 @@ import (
 
 // handModel is a network that is only a final layer of k×d weights w and biases b, with its
 // input tapped as "features", for hand-worked examples.
-func handModel(t *testing.T, w, b []float32, d, k int) *models.Model {
+func handModel(t testing.TB, w, b []float32, d, k int) *models.Model {
 	return linearModel(t, w, b, d, k)
 }
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func sampleStats(t *testing.T) (*Stats, string) {
+func sampleStats(t testing.TB) (*Stats, string) {
 	t.Helper()
 	m := handModel(t, []float32{1, 2, 3, 4}, []float32{5, 6}, 2, 2)
 	tr := handTrain(m, [][]float32{{1, 0}, {0, 1}}, nil)
