@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/odin-ood/odin/internal/testfit"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -241,19 +242,7 @@ func TestScoreStatsTapAndPreprocess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	train, err := experiment.OpenSet(ctx, net, dataset.FolderPrefix+dir, dataset.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := experiment.FitStats(ctx, net, train, train.Len(), []string{"react"}, experiment.FitOptions{Workers: 1, Batch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "tiny.stats")
-	if err := s.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	path := testfit.Stats(t, net, dir, 2)
 	for _, c := range []struct {
 		name string
 		edit func(*Config)

@@ -1,16 +1,15 @@
 package serve
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"github.com/odin-ood/odin/internal/testfit"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/ood"
 )
@@ -28,19 +27,7 @@ func TestStatsOtherPreprocess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	train, err := experiment.OpenSet(ctx, net, dataset.FolderPrefix+dir, dataset.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, err := experiment.FitStats(ctx, net, train, train.Len(), []string{"react"}, experiment.FitOptions{Workers: 1, Batch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats := filepath.Join(dir, "tiny.stats")
-	if err := st.Save(stats); err != nil {
-		t.Fatal(err)
-	}
+	stats := testfit.Stats(t, net, dir, 2)
 	withStats := func(c *ModelConfig) { c.Methods, c.Stats = "odin,react", stats }
 	if m := tinyModel(t, tinyPreprocess(), withStats); len(m.Detectors) != 2 || m.Detectors[1].Name() != "react" {
 		t.Errorf("detectors %v", m.Detectors)
@@ -67,19 +54,7 @@ func TestONNXFeaturesAndInputShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	train, err := experiment.OpenSet(ctx, net, dataset.FolderPrefix+dir, dataset.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, err := experiment.FitStats(ctx, net, train, train.Len(), []string{"react"}, experiment.FitOptions{Workers: 1, Batch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats := filepath.Join(dir, "tapped.stats")
-	if err := st.Save(stats); err != nil {
-		t.Fatal(err)
-	}
+	stats := testfit.Stats(t, net, dir, 2)
 	config := func(edit func(*ModelConfig)) ModelConfig {
 		c := ModelConfig{Name: "tiny", ONNX: tinyONNX, MaxBatch: 4, Workers: 1, Threshold: writeThreshold(t, tinyONNX, 0.2001),
 			Methods: "odin,react", Stats: stats}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/odin-ood/odin/internal/testfit"
 	"image"
 	"image/png"
 	"math/rand/v2"
@@ -15,7 +16,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/odin-ood/odin/collection"
-	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 	"github.com/odin-ood/odin/models"
 )
@@ -61,19 +61,7 @@ func TestPrismPreprocessMatchesOdinScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	train, err := experiment.OpenSet(ctx, net, dataset.FolderPrefix+dir, dataset.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, err := experiment.FitStats(ctx, net, train, train.Len(), []string{"react"}, experiment.FitOptions{Workers: 1, Batch: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats := filepath.Join(dir, "tiny.stats")
-	if err := st.Save(stats); err != nil {
-		t.Fatal(err)
-	}
+	stats := testfit.Stats(t, net, dir, 4)
 
 	cfg := collection.Config{NN: tinyONNX, Methods: "msp,odin,react", StatsPath: stats, Temperature: 1000, Magnitude: 0.0014,
 		Preprocess: pre, Workers: 2, Batch: 4}
@@ -95,7 +83,7 @@ func TestPrismPreprocessMatchesOdinScore(t *testing.T) {
 	}
 	whole := filepath.Join(dir, "whole.csv")
 	job := &collection.Job{Scorer: scorer, Inputs: paths, Out: whole, Meta: meta}
-	if sum, err := job.Run(ctx); err != nil || sum.Failed != 0 {
+	if sum, err := job.Run(context.Background()); err != nil || sum.Failed != 0 {
 		t.Fatalf("odin score: %+v, %v", sum, err)
 	}
 	merged, err := collection.Merge([]string{filepath.Join(res, "scores-00000-of-00002.csv"), filepath.Join(res, "scores-00001-of-00002.csv")})

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
+	"github.com/odin-ood/odin/internal/testfit"
 	"image"
 	"image/png"
 	"io"
@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/odin-ood/odin/dataset"
 	"github.com/odin-ood/odin/experiment"
 )
 
@@ -99,19 +98,7 @@ func TestStatsOfOtherPreprocessing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	train, err := experiment.OpenSet(ctx, net, dataset.FolderPrefix+dir, dataset.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, err := experiment.FitStats(ctx, net, train, train.Len(), []string{"react"}, experiment.FitOptions{Workers: 1, Batch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats := filepath.Join(dir, "tiny.stats")
-	if err := st.Save(stats); err != nil {
-		t.Fatal(err)
-	}
+	stats := testfit.Stats(t, net, dir, 2)
 	for _, c := range []struct {
 		args []string
 		want string
