@@ -286,13 +286,13 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 		}
 	default:
 		per, band := c.lowering(x.cap)
-		ow := c.out.W
+		ow, geo := c.out.W, c.geom()
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
 			for oy0 := 0; oy0 < c.out.H; oy0 += band {
 				oy1 := min(c.out.H, oy0+band)
 				cols := (b1 - b0) * (oy1 - oy0) * ow
-				im2col(x.col, cols, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, ow, b0, b1, oy0, oy1, c.pre)
+				geo.im2col(x.col, cols, in[0], ldi, 0, c.cin, b0, b1, oy0, oy1, c.pre)
 				c.fw.Mul(out[b0*ohw+oy0*ow:], ldo, x.col, cols, cols, nil, false, x.ws)
 			}
 		}
@@ -337,11 +337,11 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 		}
 	case c.flipped:
 		rows := c.cout * c.kh * c.kw
-		per := chunk(rows, hw, x.cap)
+		per, geo := chunk(rows, hw, x.cap), c.flippedGeom()
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
 			cols := (b1 - b0) * hw
-			im2col(x.col, cols, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kw, 1, c.kh-1-c.pad, c.in.H, c.in.W, b0, b1, 0, c.in.H, nil)
+			geo.im2col(x.col, cols, gout, ldo, 0, c.cout, b0, b1, 0, c.in.H, nil)
 			c.bw.Mul(dst[b0*hw:], ldi, x.col, cols, cols, nil, acc, x.ws)
 		}
 	default:
@@ -351,14 +351,14 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 			}
 		}
 		per, band := c.lowering(x.cap)
-		ow := c.out.W
+		ow, geo := c.out.W, c.geom()
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
 			for oy0 := 0; oy0 < c.out.H; oy0 += band {
 				oy1 := min(c.out.H, oy0+band)
 				cols := (b1 - b0) * (oy1 - oy0) * ow
 				c.bw.Mul(x.col, cols, gout[b0*ohw+oy0*ow:], ldo, cols, nil, false, x.ws)
-				col2im(dst, ldi, c.cin, c.in.H, c.in.W, c.kh, c.kw, c.stride, c.pad, c.out.H, ow, b0, b1, oy0, oy1, x.col, cols)
+				geo.col2im(dst, ldi, 0, c.cin, b0, b1, oy0, oy1, x.col, cols)
 			}
 		}
 	}
@@ -380,99 +380,16 @@ func (c *conv) winoBackward(x *execCtx, n int, gout []float32, ldo int, dst []fl
 	c.bwWino.run(x, n, gout, ldo, nil, dst, ldi, acc)
 }
 
-// im2col lowers output rows oy0..oy1 of images b0..b1 of src (ch channels of h×w, channel stride
-// ld; all rows when there are several images) for a kh×kw convolution: row (ci, i, j), column
-// (image, oy, ox) of col (row length cols) holds the input pixel under kernel tap (i, j) for
-// output (oy, ox). With pre the pixel is normalised (and
-// rectified) first; padding stays zero, as it is applied after normalisation in the network.
-func im2col(col []float32, cols int, src []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1, oy0, oy1 int, pre *affine) {
-	hw, ohw := h*w, (oy1-oy0)*ow
-	for ci := range ch {
-		var s, t float32 = 1, 0
-		relu := false
-		if pre != nil {
-			s, t, relu = pre.scale[ci], pre.shift[ci], pre.relu
-		}
-		for i := range kh {
-			for j := range kw {
-				row := col[((ci*kh+i)*kw+j)*cols:]
-				// Output columns whose input column ix = ox·stride − pad + j lies inside.
-				lo := 0
-				if pad-j > 0 {
-					lo = (pad - j + stride - 1) / stride
-				}
-				hi := 0
-				if w-1+pad-j >= 0 {
-					hi = min(ow, (w-1+pad-j)/stride+1)
-				}
-				lo = min(lo, hi)
-				for b := b0; b < b1; b++ {
-					plane := src[ci*ld+b*hw:]
-					for oy := oy0; oy < oy1; oy++ {
-						dst := row[(b-b0)*ohw+(oy-oy0)*ow : (b-b0)*ohw+(oy-oy0)*ow+ow]
-						iy := oy*stride - pad + i
-						if iy < 0 || iy >= h {
-							clear(dst)
-							continue
-						}
-						clear(dst[:lo])
-						clear(dst[hi:])
-						line := plane[iy*w:]
-						ix := lo*stride - pad + j
-						switch {
-						case pre == nil && stride == 1:
-							copy(dst[lo:hi], line[ix:ix+hi-lo])
-						case relu:
-							for ox := lo; ox < hi; ox++ {
-								dst[ox] = max(line[ix]*s+t, 0)
-								ix += stride
-							}
-						default:
-							for ox := lo; ox < hi; ox++ {
-								dst[ox] = line[ix]*s + t
-								ix += stride
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+// geom is the lowering of the forward pass.
+func (c *conv) geom() lowerGeom {
+	return lowerGeom{kh: c.kh, kw: c.kw,
+		y: axis{c.in.H, c.out.H, c.stride, 1, c.pad}, x: axis{c.in.W, c.out.W, c.stride, 1, c.pad}}
 }
 
-// col2im is the adjoint of im2col without normalisation: it adds each column entry back onto
-// the input pixel it was taken from.
-func col2im(dst []float32, ld, ch, h, w, kh, kw, stride, pad, oh, ow, b0, b1, oy0, oy1 int, col []float32, cols int) {
-	hw, ohw := h*w, (oy1-oy0)*ow
-	for ci := range ch {
-		for i := range kh {
-			for j := range kw {
-				row := col[((ci*kh+i)*kw+j)*cols:]
-				lo := 0
-				if pad-j > 0 {
-					lo = (pad - j + stride - 1) / stride
-				}
-				hi := 0
-				if w-1+pad-j >= 0 {
-					hi = min(ow, (w-1+pad-j)/stride+1)
-				}
-				for b := b0; b < b1; b++ {
-					plane := dst[ci*ld+b*hw:]
-					for oy := oy0; oy < oy1; oy++ {
-						iy := oy*stride - pad + i
-						if iy < 0 || iy >= h {
-							continue
-						}
-						src := row[(b-b0)*ohw+(oy-oy0)*ow:]
-						line := plane[iy*w:]
-						ix := lo*stride - pad + j
-						for ox := lo; ox < hi; ox++ {
-							line[ix] += src[ox]
-							ix += stride
-						}
-					}
-				}
-			}
-		}
-	}
+// flippedGeom is the lowering of the input gradient of a plane-preserving convolution: the
+// output gradient, padded by kh−1−pad, correlated at stride 1 with the flipped kernel.
+func (c *conv) flippedGeom() lowerGeom {
+	p := c.kh - 1 - c.pad
+	return lowerGeom{kh: c.kh, kw: c.kw,
+		y: axis{c.out.H, c.in.H, 1, 1, p}, x: axis{c.out.W, c.in.W, 1, 1, p}}
 }

@@ -128,24 +128,14 @@ func (g *gconv) workspace(cap int) (col, tmp int) {
 	return rows * chunk(rows, ohw, cap) * ohw, 0
 }
 
-// axis is one spatial axis of the convolution: input size n, output size o, stride s,
-// dilation d, leading pad p.
-type axis struct{ n, o, s, d, p int }
-
-// valid returns the outputs [lo, hi) whose input o·s − p + j·d for tap j lies inside.
-func (a axis) valid(j int) (lo, hi int) {
-	off := j*a.d - a.p // input index of output 0
-	if off < 0 {
-		lo = (-off + a.s - 1) / a.s
-	}
-	if a.n-1-off >= 0 {
-		hi = min(a.o, (a.n-1-off)/a.s+1)
-	}
-	return lo, max(lo, hi)
-}
-
 func (g *gconv) axes() (ay, ax axis) {
 	return axis{g.in.H, g.out.H, g.sh, g.dh, g.pt}, axis{g.in.W, g.out.W, g.sw, g.dw, g.pl}
+}
+
+// geom is the lowering of one group's forward pass.
+func (g *gconv) geom() lowerGeom {
+	ay, ax := g.axes()
+	return lowerGeom{kh: g.kh, kw: g.kw, y: ay, x: ax}
 }
 
 func (g *gconv) forward(x *execCtx, n int, in [][]float32, out []float32) {
@@ -157,12 +147,12 @@ func (g *gconv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	}
 	cig, cog := g.cin/g.groups, g.cout/g.groups
 	rows := cig * g.kh * g.kw
-	per := chunk(rows, ohw, x.cap)
+	per, geo := chunk(rows, ohw, x.cap), g.geom()
 	for gr := range g.groups {
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
 			cols := (b1 - b0) * ohw
-			g.im2col(x.col, cols, in[0], ldi, gr*cig, cig, b0, b1)
+			geo.im2col(x.col, cols, in[0], ldi, gr*cig, cig, b0, b1, 0, g.out.H, nil)
 			g.fw[gr].Mul(out[gr*cog*ldo+b0*ohw:], ldo, x.col, cols, cols, nil, false, x.ws)
 		}
 	}
@@ -185,73 +175,13 @@ func (g *gconv) backward(x *execCtx, n int, in [][]float32, out, gout []float32,
 	}
 	cig, cog := g.cin/g.groups, g.cout/g.groups
 	rows := cig * g.kh * g.kw
-	per := chunk(rows, ohw, x.cap)
+	per, geo := chunk(rows, ohw, x.cap), g.geom()
 	for gr := range g.groups {
 		for b0 := 0; b0 < n; b0 += per {
 			b1 := min(n, b0+per)
 			cols := (b1 - b0) * ohw
 			g.bw[gr].Mul(x.col, cols, gout[gr*cog*ldo+b0*ohw:], ldo, cols, nil, false, x.ws)
-			g.col2im(gin[0], ldi, gr*cig, cig, b0, b1, x.col, cols)
-		}
-	}
-}
-
-// im2col lowers channels c0…c0+ch−1 of images b0…b1−1: row (ci, i, j), column (image, oy, ox)
-// holds the input pixel under tap (i, j) for output (oy, ox), zero in the padding.
-func (g *gconv) im2col(col []float32, cols int, src []float32, ld, c0, ch, b0, b1 int) {
-	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
-	ay, ax := g.axes()
-	for ci := range ch {
-		for i := range g.kh {
-			ylo, yhi := ay.valid(i)
-			for j := range g.kw {
-				row := col[((ci*g.kh+i)*g.kw+j)*cols:]
-				xlo, xhi := ax.valid(j)
-				for b := b0; b < b1; b++ {
-					plane := src[(c0+ci)*ld+b*hw:]
-					dst := row[(b-b0)*ohw : (b-b0+1)*ohw]
-					clear(dst[:ylo*g.out.W])
-					clear(dst[yhi*g.out.W:])
-					for oy := ylo; oy < yhi; oy++ {
-						d := dst[oy*g.out.W : (oy+1)*g.out.W]
-						clear(d[:xlo])
-						clear(d[xhi:])
-						line := plane[(oy*g.sh-g.pt+i*g.dh)*g.in.W:]
-						ix := xlo*g.sw - g.pl + j*g.dw
-						for ox := xlo; ox < xhi; ox++ {
-							d[ox] = line[ix]
-							ix += g.sw
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// col2im adds each column entry back onto the input pixel im2col took it from.
-func (g *gconv) col2im(dst []float32, ld, c0, ch, b0, b1 int, col []float32, cols int) {
-	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
-	ay, ax := g.axes()
-	for ci := range ch {
-		for i := range g.kh {
-			ylo, yhi := ay.valid(i)
-			for j := range g.kw {
-				row := col[((ci*g.kh+i)*g.kw+j)*cols:]
-				xlo, xhi := ax.valid(j)
-				for b := b0; b < b1; b++ {
-					plane := dst[(c0+ci)*ld+b*hw:]
-					for oy := ylo; oy < yhi; oy++ {
-						s := row[(b-b0)*ohw+oy*g.out.W:]
-						line := plane[(oy*g.sh-g.pt+i*g.dh)*g.in.W:]
-						ix := xlo*g.sw - g.pl + j*g.dw
-						for ox := xlo; ox < xhi; ox++ {
-							line[ix] += s[ox]
-							ix += g.sw
-						}
-					}
-				}
-			}
+			geo.col2im(gin[0], ldi, gr*cig, cig, b0, b1, 0, g.out.H, x.col, cols)
 		}
 	}
 }
