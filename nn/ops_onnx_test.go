@@ -531,3 +531,27 @@ func TestDwRowsMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestBiasClipMatchesGo checks the convolution epilogue's vector bias-and-clamp against the Go
+// loop, bit for bit, NaN and −0 included, with a clamp and with the whole line (no activation).
+func TestBiasClipMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	inf := float32(math.Inf(1))
+	for _, n := range []int{1, 8, 13, 40} {
+		for _, c := range []struct{ b, lo, hi float32 }{{0.25, 0, 6}, {-0.5, -inf, inf}, {0, -inf, inf}} {
+			x := randVec(r, n, 8)
+			x[0] = float32(math.NaN())
+			if n > 2 {
+				x[1], x[2] = float32(math.Copysign(0, -1)), -c.b
+			}
+			got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+			biasClip(got, c.b, c.lo, c.hi)
+			biasClipGo(want, c.b, c.lo, c.hi)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d, bias %v, clamp [%v, %v], element %d (x = %v): %v, Go %v", n, c.b, c.lo, c.hi, i, x[i], got[i], want[i])
+				}
+			}
+		}
+	}
+}
