@@ -47,39 +47,9 @@ func resNet50(tb testing.TB, side int) *Graph {
 	return g
 }
 
-// BenchmarkResNet50 times one worker on micro-batches of 8 images at 224×224, as
-// BenchmarkMobileNetV2 does.
-func BenchmarkResNet50(b *testing.B) {
-	g := resNet50(b, 224)
-	const n = 8
-	x := randVec(rand.New(rand.NewPCG(1, 1)), n*g.Input().Size(), 1)
-	seed := randVec(rand.New(rand.NewPCG(2, 2)), n*1000, 1e-3)
-	run := func(b *testing.B, odin bool) {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		e := g.NewExec(n)
-		var gin []float32
-		step := func() {
-			e.Forward(x, n)
-			if odin {
-				gin, _ = e.Backward("", seed, gin)
-				e.Forward(x, n)
-			}
-		}
-		step()
-		b.ResetTimer()
-		t0 := threadCPU()
-		for range b.N {
-			step()
-		}
-		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
-		if cpu := threadCPU() - t0; cpu > 0 {
-			b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "img/cpu-s")
-		}
-	}
-	b.Run("forward", func(b *testing.B) { run(b, false) })
-	b.Run("odin", func(b *testing.B) { run(b, true) })
-}
+// BenchmarkResNet50 times one worker on micro-batches of 8 images at 224×224 (see
+// benchNetwork).
+func BenchmarkResNet50(b *testing.B) { benchNetwork(b, resNet50(b, 224)) }
 
 // TestStepTimes prints the thread CPU time of each step of one forward and backward pass of
 // ResNet-50 or MobileNetV2 at 224×224 (ODIN_STEPS=resnet50|mobilenet_v2) on 8 images, summed by
