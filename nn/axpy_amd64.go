@@ -69,6 +69,30 @@ func clipGrad(d, g, x []float32, lo, hi float32) {
 }
 
 //go:noescape
+func sumAVX(dst, p, q *float32, n int)
+
+//go:noescape
+func sumClipAVX(dst, p, q *float32, n int, lo, hi float32)
+
+// sum writes p + q into dst, clamped to [lo, hi] when clamp: the sum and then clip, with their
+// roundings.
+func sum(dst, p, q []float32, clamp bool, lo, hi float32) {
+	p, q = p[:len(dst)], q[:len(dst)]
+	n := 0
+	if hasAVX2 {
+		n = len(dst) &^ 7
+	}
+	if n > 0 {
+		if clamp {
+			sumClipAVX(&dst[0], &p[0], &q[0], n, lo, hi)
+		} else {
+			sumAVX(&dst[0], &p[0], &q[0], n)
+		}
+	}
+	sumGo(dst[n:], p[n:], q[n:], clamp, lo, hi)
+}
+
+//go:noescape
 func maskAVX(grad, y *float32, n int, lo, hi float32)
 
 // mask zeroes g (to +0) where y is not strictly inside (lo, hi).

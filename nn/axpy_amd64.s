@@ -68,6 +68,50 @@ cloop:
 	VZEROUPPER
 	RET
 
+// func sumAVX(dst, p, q *float32, n int)
+// dst = p + q. n is a positive multiple of 8.
+TEXT ·sumAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ q+16(FP), DX
+	MOVQ n+24(FP), CX
+
+sloop:
+	VMOVUPS (SI), Y1
+	VADDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     sloop
+	VZEROUPPER
+	RET
+
+// func sumClipAVX(dst, p, q *float32, n int, lo, hi float32)
+// dst = p + q clamped to [lo, hi] as clipAVX clamps (NaN stays NaN). n is a positive multiple of 8.
+TEXT ·sumClipAVX(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         p+8(FP), SI
+	MOVQ         q+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lo+32(FP), Y0
+	VBROADCASTSS hi+36(FP), Y2
+
+scloop:
+	VMOVUPS (SI), Y1
+	VADDPS  (DX), Y1, Y1
+	VMAXPS  Y1, Y0, Y1
+	VMINPS  Y1, Y2, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     scloop
+	VZEROUPPER
+	RET
+
 // func clipGradAVX(d, grad, x *float32, n int, lo, hi float32)
 // d += g where lo < x < hi, else d += 0. n is a positive multiple of 8.
 TEXT ·clipGradAVX(SB), NOSPLIT, $0-40

@@ -15,6 +15,9 @@ func clip(dst, src []float32, lo, hi float32) { clipGo(dst, src, lo, hi) }
 // clipGrad adds g to d where lo < x < hi (and +0 elsewhere).
 func clipGrad(d, g, x []float32, lo, hi float32) { clipGradGo(d, g, x, lo, hi) }
 
+// sum writes p + q into dst, clamped to [lo, hi] when clamp.
+func sum(dst, p, q []float32, clamp bool, lo, hi float32) { sumGo(dst, p, q, clamp, lo, hi) }
+
 // mask zeroes g (to +0) where y is not strictly inside (lo, hi).
 func mask(g, y []float32, lo, hi float32) { maskGo(g, y, lo, hi) }
 

@@ -8,12 +8,13 @@ import (
 // conv is a 2-D convolution computed as matrix products: a 1×1 stride-1 convolution multiplies
 // the weights by the input directly; a 3×3 stride-1 pad-1 one of planes that fit whole groups
 // of Winograd tiles (see winogradFits) runs Winograd's F(4×4, 3×3), with a quarter of the
-// multiplications; other stride-1 ones read a padded copy in place when the lowered rows are
-// few, and the rest are lowered with im2col in chunks of images. Its input gradient is a
-// stride-1 convolution of the output gradient with the flipped kernel when the convolution
-// preserves the plane (the common 3×3 pad 1 case, where this is a wide product instead of a
-// thin one, and Winograd's again where the forward uses it), and a transposed product followed
-// by col2im otherwise.
+// multiplications, and one of other planes F(2×2, 3×3) (see useWinograd2), with 4/9 of
+// them; other stride-1 ones read a padded copy in place when the lowered rows are few, and the
+// rest are lowered with im2col in chunks of images. Its input gradient is a stride-1
+// convolution of the output gradient with the flipped kernel when the convolution preserves the
+// plane (the common 3×3 pad 1 case, where this is a wide product instead of a thin one, and
+// Winograd's again: F(4×4) where the forward uses it, F(2×2) on any other plane), and a
+// transposed product followed by col2im otherwise.
 type conv struct {
 	cin, cout, kh, kw, stride, pad int
 	in, out                        Shape
@@ -32,6 +33,8 @@ type conv struct {
 	fwOff, bwOff       []int
 	// Winograd F(4×4, 3×3) for 3×3 stride-1 pad-1 planes that fit it, in each direction.
 	fwWino, bwWino *winograd
+	// Winograd F(2×2, 3×3) for the other 3×3 stride-1 pad-1 planes (see winograd2Fits).
+	fwW2, bwW2 *winograd2
 	// bwAdjoint: the input gradient is the adjoint of fwWino (see adjointMin), and bwWino nil.
 	bwAdjoint bool
 	// gradStore: this layer alone takes its input's gradient, so its backward overwrites it
@@ -62,10 +65,15 @@ func (c *conv) prepareAll(noWinograd, noAdjoint bool) {
 	k := c.cin * c.kh * c.kw
 	c.pointwise = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
 	wino := !noWinograd && c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad == 1 && winogradFits(c.in.H, c.in.W)
+	wino2 := useWinograd2 && !noWinograd && !wino && c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad == 1 &&
+		winograd2Fits(c.in.H, c.in.W)
 	c.fw, c.bw, c.fwWino, c.bwWino, c.fwDirect, c.bwDirect = nil, nil, nil, nil, false, false
+	c.fwW2, c.bwW2 = nil, nil
 	c.bwAdjoint = wino && !noAdjoint && c.cin*c.cout >= adjointMin
 	if wino {
 		c.fwWino = newWinograd(c.cin, c.cout, c.in.H, c.in.W, c.w, winogradBudget)
+	} else if wino2 {
+		c.fwW2 = newWinograd2(c.cin, c.cout, c.in.H, c.in.W, c.w, winogradBudget)
 	} else {
 		c.fw = gemm.Pack(c.cout, k, c.w, k)
 	}
@@ -90,6 +98,8 @@ func (c *conv) prepareAll(noWinograd, noAdjoint bool) {
 		}
 		if wino {
 			c.bwWino = newWinograd(c.cout, c.cin, c.out.H, c.out.W, t, winogradBudget)
+		} else if wino2 {
+			c.bwW2 = newWinograd2(c.cout, c.cin, c.out.H, c.out.W, t, winogradBudget)
 		} else {
 			c.bw = gemm.Pack(c.cin, c.cout*c.kh*c.kw, t, c.cout*c.kh*c.kw)
 		}
@@ -105,11 +115,11 @@ func (c *conv) prepareAll(noWinograd, noAdjoint bool) {
 		c.preRowOp = &gemm.RowOp{Scale: c.pre.scale, Shift: c.pre.shift, ReLU: c.pre.relu}
 	}
 	const directRows = 640
-	if !c.pointwise && c.fwWino == nil && c.stride == 1 && k <= directRows {
+	if !c.pointwise && c.fwWino == nil && c.fwW2 == nil && c.stride == 1 && k <= directRows {
 		c.fwDirect = true
 		c.fwOff = tapOffsets(c.cin, c.in.H, c.in.W, c.kh, c.kw, c.pad)
 	}
-	if c.flipped && c.bwWino == nil && c.cout*c.kh*c.kw <= directRows {
+	if c.flipped && c.bwWino == nil && c.bwW2 == nil && c.cout*c.kh*c.kw <= directRows {
 		c.bwDirect = true
 		c.bwOff = tapOffsets(c.cout, c.out.H, c.out.W, c.kh, c.kw, c.kh-1-c.pad)
 	}
@@ -212,16 +222,22 @@ func (c *conv) lowering(cap int) (per, band int) {
 // scratch returns the col and tmp sizes this layer needs at batch capacity cap.
 func (c *conv) scratch(cap int) (col, tmp int) {
 	hw := c.in.H * c.in.W
-	if !c.pointwise && ((!c.fwDirect && c.fwWino == nil) || !c.flipped) {
+	if !c.pointwise && ((!c.fwDirect && c.fwWino == nil && c.fwW2 == nil) || !c.flipped) {
 		// The lowered forward product and the transposed backward one.
 		per, band := c.lowering(cap)
 		col = c.cin * c.kh * c.kw * per * band * c.out.W
 	}
-	if c.flipped && !c.bwDirect && c.bwWino == nil {
+	if c.flipped && !c.bwDirect && c.bwWino == nil && c.bwW2 == nil {
 		rows := c.cout * c.kh * c.kw
 		col = max(col, rows*chunk(rows, hw, cap)*hw)
 	}
 	for _, wg := range []*winograd{c.fwWino, c.bwWino} {
+		if wg != nil {
+			v, _, _ := wg.scratch(cap)
+			col = max(col, v)
+		}
+	}
+	for _, wg := range []*winograd2{c.fwW2, c.bwW2} {
 		if wg != nil {
 			v, _, _ := wg.scratch(cap)
 			col = max(col, v)
@@ -241,6 +257,12 @@ func (c *conv) scratch(cap int) (col, tmp int) {
 // and product sizes of the Winograd ones.
 func (c *conv) directScratch(cap int) (pad, tile int) {
 	for _, wg := range []*winograd{c.fwWino, c.bwWino} {
+		if wg != nil {
+			_, m, p := wg.scratch(cap)
+			pad, tile = max(pad, p), max(tile, m)
+		}
+	}
+	for _, wg := range []*winograd2{c.fwW2, c.bwW2} {
 		if wg != nil {
 			_, m, p := wg.scratch(cap)
 			pad, tile = max(pad, p), max(tile, m)
@@ -280,6 +302,8 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 		return
 	case c.fwWino != nil:
 		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false)
+	case c.fwW2 != nil:
+		c.fwW2.run(x, n, in[0], ldi, c.pre, out, ldo, false)
 	case c.fwDirect:
 		for b := range n {
 			x.direct(c.fw, c.fwOff, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.pad, b, c.pre, out, ldo, c.out.H, c.out.W, false)
@@ -331,6 +355,8 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 		c.bw.Mul(dst, ldi, gout, ldo, n*hw, nil, acc, x.ws)
 	case c.bwWino != nil || c.bwAdjoint:
 		c.winoBackward(x, n, gout, ldo, dst, ldi, acc)
+	case c.bwW2 != nil:
+		c.bwW2.run(x, n, gout, ldo, nil, dst, ldi, acc)
 	case c.bwDirect:
 		for b := range n {
 			x.direct(c.bw, c.bwOff, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kh-1-c.pad, b, nil, dst, ldi, c.in.H, c.in.W, acc)

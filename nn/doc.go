@@ -34,7 +34,10 @@
 // # Convolutions
 //
 // 1×1 convolutions are one matrix product (internal/gemm) over the whole micro-batch; 3×3 stride-1
-// pad-1 convolutions of planes that fit whole 4×4 tiles use Winograd's F(4×4, 3×3); other stride-1
+// pad-1 convolutions of planes that fit whole 4×4 tiles use Winograd's F(4×4, 3×3), those of
+// other planes (ImageNet networks' 56, 28, 14 and 7 pixels; an odd plane's last tiles padded
+// with zeros) F(2×2, 3×3), whose transforms only add and subtract, so its rounding stays close
+// to the direct convolution's (see useWinograd2); other stride-1
 // convolutions multiply a padded copy of each image in place; the rest are lowered with im2col,
 // in chunks of whole images, or, for a strided convolution whose one image would not fit 1 MiB
 // (an ImageNet stem), in bands of output rows that do.
@@ -63,7 +66,8 @@
 // whose input is a convolution's or a residual sum's output that nothing else reads runs inside
 // that step (fuse.go), so that value and its gradient are never stored; after a dense
 // convolution it runs with the bias in one pass, block by block of a 1×1 convolution's product
-// while the block is in cache (epilogue.go). Each of these layers
+// while the block is in cache (epilogue.go), and after a residual sum in the sum's own vector
+// pass. Each of these layers
 // computes an image from that image alone, so the determinism below holds for them too.
 // A mean over a whole plane (global average pooling) and the gradient of an operand broadcast
 // over a plane (a squeeze-and-excitation gate's) are summed in float64 and rounded once: a

@@ -232,6 +232,23 @@ func clipGo(dst, src []float32, lo, hi float32) {
 	}
 }
 
+// sumGo writes p + q into dst, clamped to [lo, hi] as clipGo clamps when clamp.
+func sumGo(dst, p, q []float32, clamp bool, lo, hi float32) {
+	p, q = p[:len(dst)], q[:len(dst)]
+	for i := range dst {
+		v := p[i] + q[i]
+		if clamp {
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+		}
+		dst[i] = v
+	}
+}
+
 // clipGradGo adds g to d where lo < x < hi, and +0 elsewhere (which turns −0 into +0, as the
 // vector code's masked add does).
 func clipGradGo(d, g, x []float32, lo, hi float32) {

@@ -83,14 +83,15 @@ type add struct {
 }
 
 func (a add) forward(x *execCtx, n int, in [][]float32, out []float32) {
-	rows, hw := a.c, a.hw
-	ld := x.ld(hw)
-	for c := range rows {
-		p, q := in[0][c*ld:c*ld+n*hw], in[1][c*ld:c*ld+n*hw]
-		dst := out[c*ld : c*ld+n*hw]
-		for i := range dst {
-			dst[i] = p[i] + q[i]
-		}
+	a.sum(x, n, in, out, false, 0, 0)
+}
+
+// sum is forward, clamping the sums to [lo, hi] when clamp (a residual sum with its ReLU).
+func (a add) sum(x *execCtx, n int, in [][]float32, out []float32, clamp bool, lo, hi float32) {
+	ld := x.ld(a.hw)
+	for c := range a.c {
+		o := c * ld
+		sum(out[o:o+n*a.hw], in[0][o:], in[1][o:], clamp, lo, hi)
 	}
 }
 
