@@ -24,32 +24,13 @@ func largeFixtures(t testing.TB) string {
 		dir = filepath.Join(cache, "odin", "onnx-fixtures")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
-		msg := "ONNX fixtures missing (" + err.Error() + "): make them with /usr/bin/python3 onnx/testdata/gen_onnx.py (python3-torch, python3-torchvision; 14 minutes on a busy 2-core host, 950 MB), or set ODIN_ONNX_FIXTURES"
+		msg := "ONNX fixtures missing (" + err.Error() + "): make them with /usr/bin/python3 onnx/testdata/gen_onnx.py (python3-torch, python3-torchvision; 11 to 14 minutes on a busy 2-core host, 1.1 GB), or set ODIN_ONNX_FIXTURES"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
 	return dir
-}
-
-// lessExact lists the models on which odin's float32 input gradient has fewer signs equal to
-// PyTorch's float64 gradient than PyTorch's float32 one on the fixture's two images, with what
-// was measured. The test reports them instead of failing; every other model must be as exact as
-// PyTorch. The gap is float32 conditioning, not a defect (issue 12, measured 2026-12-03 with
-// /tmp diagnostics): odin's gradient of image 1 equals PyTorch's float64 gradient with a few
-// ReLUs switched to within 3e-6 (relative L2); each of those ReLUs has an input within 1.1e-5 of
-// zero, inside the float32 forward error at its depth, which for odin is PyTorch's layer by
-// layer (RMS, same ONNX weights). PyTorch's float32 switches such ReLUs too, but not on these two
-// images at batch 2 (it does at batch 1: 99.838% / 99.857% on image 1). On 16 other images of
-// the same kind, odin averages 99.899% / 100.000% signs equal to float64, PyTorch float32
-// 99.883% / 99.972%.
-var lessExact = map[string]string{
-	"regnet_y_400mf": "99.8445% against 99.9997%; image 0 99.975%, image 1 99.714%: 5 ReLU inputs within 6.4e-6 of zero on the other side. " +
-		"Two of them are switched by the file itself: the exported weights (batch norms folded in float32) evaluated in float64 agree with the reference on 99.886%; " +
-		"against that exact gradient of the file odin agrees on 99.938%, PyTorch float32 running the same weights on 99.829%",
-	"shufflenet_v2_x1_0": "99.8166% against 100%; image 0 exact, image 1 99.633%: 2 ReLU inputs (−1.08e-5, −1.00e-5; the forward error there is 1.1e-5 RMS) switched on. " +
-		"PyTorch float32 switches one of them at batch 1, and at batch 2 when it runs the exported weights (99.909%)",
 }
 
 // TestTorchvisionAgreesWithPyTorch runs every model of the large fixtures (the torchvision
@@ -70,8 +51,8 @@ func TestTorchvisionAgreesWithPyTorch(t *testing.T) {
 				if file == "" {
 					t.Fatalf("no opset %s file", op)
 				}
-				if fx.Grad64File == "" {
-					t.Fatal("no float64 gradient: fixtures from an older testdata/gen_onnx.py; run it again")
+				if fx.Grad64File == "" || len(fx.Logits64) != fx.Images {
+					t.Fatal("no float64 gradient or logits: fixtures from an older testdata/gen_onnx.py; run it again")
 				}
 				m, rep, err := Load(filepath.Join(dir, file), Options{})
 				if err != nil {
@@ -87,14 +68,8 @@ func TestTorchvisionAgreesWithPyTorch(t *testing.T) {
 				} else if a.signs < signAgree {
 					t.Logf("%s: signs agree on %.4f%%, below the goal of %.1f%%", file, 100*a.signs, 100*signAgree)
 				}
-				why, known := lessExact[fx.Name]
-				switch {
-				case !a.asExact() && !known:
+				if !a.asExact() {
 					t.Errorf("%s: gradient signs equal to PyTorch's float64 ones on %.4f%%, PyTorch's float32 on %.4f%%: odin is less exact than PyTorch (margin %.1f points)", file, 100*a.signs64, 100*a.torchSigns64, 100*signMargin)
-				case !a.asExact():
-					t.Logf("%s: KNOWN GAP, less exact than PyTorch (odin %.4f%%, PyTorch float32 %.4f%% equal to float64 signs): %s", file, 100*a.signs64, 100*a.torchSigns64, why)
-				case known:
-					t.Logf("%s: now as exact as PyTorch; remove it from lessExact", fx.Name)
 				}
 			})
 		}
