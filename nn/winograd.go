@@ -88,21 +88,25 @@ func newWinograd(cin, cout, h, w int, k []float32, budget int) *winograd {
 	return wg
 }
 
+// oddLines rounds n floats up to a whole, odd number of 64-byte cache lines: the stride between
+// the transform-domain elements of a chunk, so that the rows one transform touches fall in
+// different cache sets.
+func oddLines(n int) int {
+	n = (n + 15) &^ 15
+	if n/16%2 == 0 {
+		n += 16
+	}
+	return n
+}
+
 // strides returns the row stride of a chunk of tiles tiles' products and the strides between
 // the transform-domain elements of its inputs and of its products. The latter are made an odd
 // number of cache lines so that the 36 rows a transform touches fall in different cache sets.
 // The inputs are written in the matrix product's panel layout (see vin), whole panels.
 func (wg *winograd) strides(tiles int) (ld, vs, ms int) {
-	odd := func(n int) int {
-		n = (n + 15) &^ 15
-		if n/16%2 == 0 {
-			n += 16
-		}
-		return n
-	}
 	ld = tiles
 	pw := gemm.PanelWidth
-	return ld, odd(wg.cin * (tiles + pw - 1) / pw * pw), odd(wg.cout * ld)
+	return ld, oddLines(wg.cin * (tiles + pw - 1) / pw * pw), oddLines(wg.cout * ld)
 }
 
 // vin transforms the tiles t0 … t0+n−1 of a chunk (n a multiple of 4) for input channel c from

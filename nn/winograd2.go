@@ -74,15 +74,8 @@ func newWinograd2(cin, cout, h, w int, k []float32, budget int) *winograd2 {
 // so that the 16 rows a transform touches fall in different cache sets. The inputs are written
 // in the product's panel layout (see input), whole panels.
 func (wg *winograd2) strides(tiles int) (ld, vs, ms int) {
-	odd := func(n int) int {
-		n = (n + 15) &^ 15
-		if n/16%2 == 0 {
-			n += 16
-		}
-		return n
-	}
 	pw := gemm.PanelWidth
-	return tiles, odd(wg.cin * (tiles + pw - 1) / pw * pw), odd(wg.cout * tiles)
+	return tiles, oddLines(wg.cin * (tiles + pw - 1) / pw * pw), oddLines(wg.cout * tiles)
 }
 
 // rowLen is the length of a padded row split into its even and odd columns (see pad).

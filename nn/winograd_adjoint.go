@@ -58,15 +58,8 @@ func (wg *winograd) adjointImages(cap int) int {
 // elements of Z (in the product's panel layout, cout rows), and the row stride and element
 // stride of the input-side products (cin rows), odd numbers of cache lines as in strides.
 func (wg *winograd) adjointStrides(tiles int) (zs, ld, ms int) {
-	odd := func(n int) int {
-		n = (n + 15) &^ 15
-		if n/16%2 == 0 {
-			n += 16
-		}
-		return n
-	}
 	pw := gemm.PanelWidth
-	return odd(wg.cout * (tiles + pw - 1) / pw * pw), tiles, odd(wg.cin * tiles)
+	return oddLines(wg.cout * (tiles + pw - 1) / pw * pw), tiles, oddLines(wg.cin * tiles)
 }
 
 // adjointScratch returns the sizes adjoint needs in the context's col, tile and pad buffers.
