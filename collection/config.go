@@ -96,6 +96,9 @@ func (c Config) Load() (*Scorer, Meta, error) {
 	if net.Features != "" {
 		meta.Params["features"] = net.Features
 	}
+	if a := net.Model.Graph.Arithmetic(); a != "" {
+		meta.Params["arithmetic"] = a // shards scored by builds that round differently do not merge
+	}
 	if statsID != "" {
 		meta.Params["stats"] = statsID // a checksum: machines of one job agree on it
 	}

@@ -180,7 +180,7 @@ type Setup struct {
 // evaluation with the given detectors and statistics.
 func (s *Setup) Identities(dets []ood.Detector, statsID string) (in, out ScoreIdentity) {
 	base := ScoreIdentity{Network: s.Net.Model.Name, Checkpoint: s.Net.Checkpoint, Kernel: CurrentKernel(),
-		Temperature: s.Temperature, Magnitude: s.Magnitude, Methods: detectorNames(dets), Stats: statsID,
+		Arithmetic: s.Net.Model.Graph.Arithmetic(), Temperature: s.Temperature, Magnitude: s.Magnitude, Methods: detectorNames(dets), Stats: statsID,
 		Preprocess: s.Net.PreprocessJSON(), Features: s.Net.Features}
 	in, out = base, base
 	in.Images = ImagesOf(s.In, s.InSet, "", 0)

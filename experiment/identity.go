@@ -21,7 +21,11 @@ type ScoreIdentity struct {
 	Checkpoint string // "sha256:<hex>" of the checkpoint file (decision.Digest)
 	// Kernel is the matrix-product kernel in use (gemm.Kernel): kernels round differently, so
 	// their scores differ in the last bits.
-	Kernel                 string
+	Kernel string
+	// Arithmetic names the engine's newer algorithms that the network runs (nn.Graph.Arithmetic),
+	// which round differently from older builds; recorded only when not "", so that the scores
+	// of networks without them keep their folders.
+	Arithmetic             string
 	Temperature, Magnitude float64
 	Methods                []string // the detectors, in column order
 	Stats                  string   // the fitted statistics' content checksum, "" when none are used
@@ -56,6 +60,9 @@ func (id ScoreIdentity) Map() map[string]string {
 	}
 	if id.Features != "" {
 		m["features"] = id.Features
+	}
+	if id.Arithmetic != "" {
+		m["arithmetic"] = id.Arithmetic
 	}
 	maps.Copy(m, id.Images.Map(""))
 	return m

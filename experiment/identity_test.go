@@ -22,7 +22,7 @@ func (w withDigest) ContentDigest() string { return w.digest }
 // Changing any one field of a ScoreIdentity, kernel included, changes its folder. The fields are
 // enumerated by reflection, so a field added later without a place in Map fails here.
 func TestScoreIdentityEveryField(t *testing.T) {
-	base := ScoreIdentity{Network: "n", Checkpoint: "sha256:aa", Kernel: "avx2", Temperature: 1000, Magnitude: 0.0014,
+	base := ScoreIdentity{Network: "n", Checkpoint: "sha256:aa", Kernel: "avx2", Arithmetic: "winograd2x2", Temperature: 1000, Magnitude: 0.0014,
 		Methods: []string{"msp", "odin"}, Stats: "crc32:01", Preprocess: `{"crop":224}`, Features: "flatten",
 		Images: Images{Set: "Imagenet", Source: "s", Digest: "d", Construction: "seed", Seed: 1, First: 1000, Count: 9000}}
 	seen := map[string]string{base.Dir(): "base"}
@@ -58,14 +58,14 @@ func TestScoreIdentityEveryField(t *testing.T) {
 		}
 	}
 	vary(reflect.ValueOf(&base).Elem(), "")
-	if len(seen) != 17 {
-		t.Errorf("%d distinct folders, want 17 (base and 16 fields)", len(seen))
+	if len(seen) != 18 {
+		t.Errorf("%d distinct folders, want 18 (base and 17 fields)", len(seen))
 	}
-	// Without a preprocessing or a feature tap the identity is what it was before they existed,
-	// so the scores cached then keep their folders.
+	// Without a preprocessing, a feature tap or a newer arithmetic the identity is what it was
+	// before they existed, so the scores cached then keep their folders.
 	plain := base
-	plain.Preprocess, plain.Features = "", ""
-	for _, k := range []string{"preprocess", "features"} {
+	plain.Preprocess, plain.Features, plain.Arithmetic = "", "", ""
+	for _, k := range []string{"preprocess", "features", "arithmetic"} {
 		if _, ok := plain.Map()[k]; ok {
 			t.Errorf("identity without %s records the key %q", k, k)
 		}

@@ -55,6 +55,9 @@ func (t *Tuner) UseCache(dir string, net *Network, seed uint64) {
 	if p := net.PreprocessJSON(); p != "" {
 		t.Identity["preprocess"] = p
 	}
+	if a := net.Model.Graph.Arithmetic(); a != "" {
+		t.Identity["arithmetic"] = a
+	}
 }
 
 // NewTuner makes a tuner with the given workers and micro-batch size.

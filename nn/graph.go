@@ -48,6 +48,28 @@ func (g *Graph) Taps() map[string]Shape {
 	return m
 }
 
+// Arithmetic names the algorithms this graph runs whose results differ in their last bits from
+// those of earlier builds, "" when there are none: "winograd2x2" when a convolution runs
+// Winograd F(2×2, 3×3), which builds before 2026-12-03 did not have. Caches of results record
+// it, so that they never mix results of the two arithmetics.
+func (g *Graph) Arithmetic() string {
+	for _, st := range g.plan.steps {
+		if c := stepConv(st.op); c != nil && (c.fwW2 != nil || c.bwW2 != nil) {
+			return "winograd2x2"
+		}
+	}
+	return ""
+}
+
+// stepConv returns the convolution a plan step runs, fused with an activation or not.
+func stepConv(o op) *conv {
+	if a, ok := o.(*activated); ok {
+		o = a.inner
+	}
+	c, _ := o.(*conv)
+	return c
+}
+
 // Linear returns the weights (K×C, row-major) and bias of the final Linear layer that produces
 // the logits, so that detectors such as ReAct and ViM can reuse it on modified features.
 // ok is false if the output is not produced by a Linear layer.

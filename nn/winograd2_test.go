@@ -186,8 +186,8 @@ func TestWinograd2MatchesNaive(t *testing.T) {
 	}
 }
 
-// TestWinograd2Chosen makes sure which planes take the F(2×2) path, in both directions, and that
-// direct packed weights are dropped where it does.
+// TestWinograd2Chosen makes sure which planes take the F(2×2) path, in both directions, that
+// direct packed weights are dropped where it does, and that the graph says so (Arithmetic).
 func TestWinograd2Chosen(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct {
@@ -207,6 +207,9 @@ func TestWinograd2Chosen(t *testing.T) {
 		}
 		if (tc.fw && (c.fw != nil || c.fwDirect)) || (tc.bw && (c.bw != nil || c.bwDirect)) {
 			t.Errorf("%d×%d planes: direct weights kept beside F(2×2)", tc.h, tc.w)
+		}
+		if want := map[bool]string{true: "winograd2x2"}[tc.fw || tc.bw]; g.Arithmetic() != want {
+			t.Errorf("%d×%d planes: Arithmetic %q, want %q", tc.h, tc.w, g.Arithmetic(), want)
 		}
 	}
 }
@@ -258,15 +261,6 @@ func TestWinograd2Layers(t *testing.T) {
 			checkDeterministic(t, g, x, 5, [][2]int{{2, 2}, {1, 5}, {2, 1}})
 		})
 	}
-}
-
-// stepConv returns the convolution a plan step runs, fused with an activation or not.
-func stepConv(o op) *conv {
-	if a, ok := o.(*activated); ok {
-		o = a.inner
-	}
-	c, _ := o.(*conv)
-	return c
 }
 
 // runOnce runs g forward and backward from its logits on n images in one micro-batch.
