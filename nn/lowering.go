@@ -44,11 +44,7 @@ func (g lowerGeom) im2col(col []float32, cols int, src []float32, ld, c0, ch, b0
 	w, ow, sx := g.x.n, g.x.o, g.x.s
 	hw, bhw := g.y.n*w, (oy1-oy0)*ow
 	for ci := range ch {
-		var s, t float32 = 1, 0
-		relu := false
-		if pre != nil {
-			s, t, relu = pre.scale[c0+ci], pre.shift[c0+ci], pre.relu
-		}
+		s, t, relu := pre.channel(c0 + ci)
 		for i := range g.kh {
 			ylo, yhi := g.y.band(i, oy0, oy1)
 			for j := range g.kw {

@@ -26,6 +26,15 @@ type affine struct {
 	hw           int
 }
 
+// channel returns channel c's scale, shift and whether a ReLU follows; a nil affine is the
+// identity (1, 0, no ReLU), so that paths with an optional fused normalisation need no branch.
+func (a *affine) channel(c int) (s, t float32, relu bool) {
+	if a == nil {
+		return 1, 0, false
+	}
+	return a.scale[c], a.shift[c], a.relu
+}
+
 func (a *affine) forward(x *execCtx, n int, in [][]float32, out []float32) {
 	ld := x.ld(a.hw)
 	for c := range a.scale {

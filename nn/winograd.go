@@ -143,11 +143,7 @@ func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, 
 		ld, vs, ms := wg.strides(tiles)
 		v, m := x.col[:36*vs], x.tile[:36*ms]
 		for c := range wg.cin {
-			var s, t float32 = 1, 0
-			relu := false
-			if pre != nil {
-				s, t, relu = pre.scale[c], pre.shift[c], pre.relu
-			}
+			s, t, relu := pre.channel(c)
 			// The chunk's tile rows, image by image.
 			for r := r0; r < r1; {
 				b, ty0 := r/wg.th, r%wg.th

@@ -100,11 +100,7 @@ func (wg *winograd2) run(x *execCtx, n int, src []float32, lds int, pre *affine,
 		ld, vs, ms := wg.strides(tiles)
 		v, m := x.col[:16*vs], x.tile[:16*ms]
 		for c := range wg.cin {
-			var s, t float32 = 1, 0
-			relu := false
-			if pre != nil {
-				s, t, relu = pre.scale[c], pre.shift[c], pre.relu
-			}
+			s, t, relu := pre.channel(c)
 			// The chunk's tiles, image by image.
 			for a := t0; a < t1; {
 				b := a / per
