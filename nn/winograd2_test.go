@@ -169,16 +169,8 @@ func TestWinograd2MatchesNaive(t *testing.T) {
 					if acc {
 						continue
 					}
-					if ref == nil {
-						ref = append([]float32(nil), dst...)
-						continue
-					}
-					for co := range tc.cout {
-						for i := range n * hw {
-							if j := co*cap*hw + i; dst[j] != ref[j] {
-								t.Fatalf("%+v pre %v: %d tiles per chunk changes output %d: %v vs %v", tc, withPre, tiles, j, dst[j], ref[j])
-							}
-						}
+					if j := sameAsFirst(&ref, dst, tc.cout, cap*hw, n*hw); j >= 0 {
+						t.Fatalf("%+v pre %v: %d tiles per chunk changes output %d: %v vs %v", tc, withPre, tiles, j, dst[j], ref[j])
 					}
 				}
 			}

@@ -90,16 +90,8 @@ func TestWinogradMatchesNaive(t *testing.T) {
 					if acc {
 						continue
 					}
-					if ref == nil {
-						ref = append([]float32(nil), dst...)
-						continue
-					}
-					for co := range tc.cout {
-						for i := range n * hw {
-							if j := co*cap*hw + i; dst[j] != ref[j] {
-								t.Fatalf("%+v pre %v: %d tile rows per chunk changes output %d: %v vs %v", tc, withPre, rows, j, dst[j], ref[j])
-							}
-						}
+					if j := sameAsFirst(&ref, dst, tc.cout, cap*hw, n*hw); j >= 0 {
+						t.Fatalf("%+v pre %v: %d tile rows per chunk changes output %d: %v vs %v", tc, withPre, rows, j, dst[j], ref[j])
 					}
 				}
 			}
@@ -125,4 +117,22 @@ func TestWinogradChosen(t *testing.T) {
 			t.Errorf("%d×%d planes: Winograd %v, want %v", tc.h, tc.w, got, tc.want)
 		}
 	}
+}
+
+// sameAsFirst compares the first n values of each of the rows channels of dst (ld apart) with
+// *ref, the output of the first configuration tried, and returns the first index that differs,
+// or -1; the first call keeps a copy of dst as *ref.
+func sameAsFirst(ref *[]float32, dst []float32, rows, ld, n int) int {
+	if *ref == nil {
+		*ref = append([]float32(nil), dst...)
+		return -1
+	}
+	for r := range rows {
+		for i := range n {
+			if j := r*ld + i; dst[j] != (*ref)[j] {
+				return j
+			}
+		}
+	}
+	return -1
 }
