@@ -68,19 +68,27 @@ func runJob(t *testing.T, ctx context.Context, inputs []string, shard Shard, out
 	return j.Run(ctx)
 }
 
+// scoreWhole writes n images, lists them and scores them unsharded into whole.csv in a new
+// folder out, checking that every image was scored.
+func scoreWhole(t *testing.T, n int) (inputs []string, out, whole string) {
+	t.Helper()
+	inputs, err := List([]string{writeImages(t, n)})
+	if err != nil || len(inputs) != n {
+		t.Fatalf("List: %d inputs, %v", len(inputs), err)
+	}
+	out = t.TempDir()
+	whole = filepath.Join(out, "whole.csv")
+	if s, err := runJob(t, context.Background(), inputs, Shard{}, whole); err != nil || s.Scored != n || s.Failed != 0 {
+		t.Fatalf("whole run: %+v, %v", s, err)
+	}
+	return inputs, out, whole
+}
+
 // TestShardsMergeToWhole: four shards merged equal the unsharded file byte for byte, and a shard
 // killed halfway (cancelled, with a half-written last line) and rerun changes nothing.
 func TestShardsMergeToWhole(t *testing.T) {
 	ctx := context.Background()
-	inputs, err := List([]string{writeImages(t, 40)})
-	if err != nil || len(inputs) != 40 {
-		t.Fatalf("List: %d inputs, %v", len(inputs), err)
-	}
-	out := t.TempDir()
-	whole := filepath.Join(out, "whole.csv")
-	if s, err := runJob(t, ctx, inputs, Shard{}, whole); err != nil || s.Scored != 40 || s.Failed != 0 {
-		t.Fatalf("whole run: %+v, %v", s, err)
-	}
+	inputs, out, whole := scoreWhole(t, 40)
 	var shards []string
 	for i := range 4 {
 		p := filepath.Join(out, fmt.Sprintf("shard%d.csv", i))
@@ -377,15 +385,7 @@ func TestDecodeAsFolder(t *testing.T) {
 // the unsharded file byte for byte. An empty collection is refused.
 func TestEmptyShardsMerge(t *testing.T) {
 	ctx := context.Background()
-	inputs, err := List([]string{writeImages(t, 3)})
-	if err != nil || len(inputs) != 3 {
-		t.Fatalf("List: %d inputs, %v", len(inputs), err)
-	}
-	out := t.TempDir()
-	whole := filepath.Join(out, "whole.csv")
-	if _, err := runJob(t, ctx, inputs, Shard{}, whole); err != nil {
-		t.Fatal(err)
-	}
+	inputs, out, whole := scoreWhole(t, 3)
 	var shards []string
 	empty := 0
 	for i := range 16 {
