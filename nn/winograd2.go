@@ -138,14 +138,10 @@ func (wg *winograd2) pad(row, plane, tmp []float32, y int, norm bool, s, t float
 		vec.ScaleShift(tmp[:wg.w], line, s, t, relu)
 		line = tmp[:wg.w]
 	}
-	// Padded column X = x+1: even x go to the odd columns and odd x to the even ones.
+	// Padded column X = x+1: even x go to the odd columns and odd x to the even ones. An even
+	// plane's last pixel lands on ev[tw], so the zeros go first.
 	ev[0], ev[wg.tw], od[wg.tw] = 0, 0, 0
-	for i := 0; 2*i < len(line); i++ {
-		od[i] = line[2*i]
-		if 2*i+1 < len(line) {
-			ev[i+1] = line[2*i+1]
-		}
-	}
+	vec.Deinterleave(od, ev[1:], line)
 }
 
 // input transforms tiles p0…p1−1 of one image's channel c (plane) into v, the chunk's

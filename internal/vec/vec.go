@@ -7,6 +7,9 @@
 // has AVX-512 F the input transform runs sixteen tiles per ZMM register, with the same
 // operations per lane and so the same bits, unless ODIN_KERNEL (see gemm.KernelEnv) names a
 // kernel other than avx512.
+//
+// The stride-2 moves of lowered convolutions and of Winograd F(2×2)'s padded rows (stride2.go)
+// copy bits and add with Go's +=, so they too give the Go versions' bits.
 package vec
 
 // ScaleShift writes dst[i] = src[i]·s + t, then max(·, 0) if relu. len(dst) must be >= len(src).
