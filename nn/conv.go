@@ -301,12 +301,13 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 		}
 		return
 	case c.fwWino != nil:
-		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false)
+		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false, c.rows())
 	case c.fwW2 != nil:
-		c.fwW2.run(x, n, in[0], ldi, c.pre, out, ldo, false)
+		c.fwW2.run(x, n, in[0], ldi, c.pre, out, ldo, false, c.rows())
 	case c.fwDirect:
 		for b := range n {
 			x.direct(c.fw, c.fwOff, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.pad, b, c.pre, out, ldo, c.out.H, c.out.W, false)
+			c.epilogue(out, ldo, b*ohw, (b+1)*ohw)
 		}
 	default:
 		per, band := c.lowering(x.cap)
@@ -317,11 +318,12 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 				oy1 := min(c.out.H, oy0+band)
 				cols := (b1 - b0) * (oy1 - oy0) * ow
 				geo.im2col(x.col, cols, in[0], ldi, 0, c.cin, b0, b1, oy0, oy1, c.pre)
-				c.fw.Mul(out[b0*ohw+oy0*ow:], ldo, x.col, cols, cols, nil, false, x.ws)
+				j0 := b0*ohw + oy0*ow
+				c.fw.Mul(out[j0:], ldo, x.col, cols, cols, nil, false, x.ws)
+				c.epilogue(out, ldo, j0, j0+cols)
 			}
 		}
 	}
-	c.epilogue(out, ldo, 0, n*ohw)
 }
 
 func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
@@ -356,7 +358,7 @@ func (c *conv) backward(x *execCtx, n int, in [][]float32, out, gout []float32, 
 	case c.bwWino != nil || c.bwAdjoint:
 		c.winoBackward(x, n, gout, ldo, dst, ldi, acc)
 	case c.bwW2 != nil:
-		c.bwW2.run(x, n, gout, ldo, nil, dst, ldi, acc)
+		c.bwW2.run(x, n, gout, ldo, nil, dst, ldi, acc, nil)
 	case c.bwDirect:
 		for b := range n {
 			x.direct(c.bw, c.bwOff, gout, ldo, c.cout, c.out.H, c.out.W, c.kh, c.kh-1-c.pad, b, nil, dst, ldi, c.in.H, c.in.W, acc)
@@ -403,7 +405,7 @@ func (c *conv) winoBackward(x *execCtx, n int, gout []float32, ldo int, dst []fl
 		c.fwWino.adjoint(x, n, gout, ldo, dst, ldi, acc)
 		return
 	}
-	c.bwWino.run(x, n, gout, ldo, nil, dst, ldi, acc)
+	c.bwWino.run(x, n, gout, ldo, nil, dst, ldi, acc, nil)
 }
 
 // geom is the lowering of the forward pass.

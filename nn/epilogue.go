@@ -35,18 +35,38 @@ func (c *conv) clamp() (lo, hi float32) {
 }
 
 // epilogue adds the bias to columns [j0, j1) of each output row and clamps them when an
-// activation is fused. Without a bias only the clamp runs: adding +0 would turn −0 into +0.
+// activation is fused.
 func (c *conv) epilogue(out []float32, ldo, j0, j1 int) {
-	if c.bias == nil && !c.act {
+	if c.rows() == nil {
 		return
 	}
-	lo, hi := c.clamp()
 	for co := range c.cout {
-		row := out[co*ldo+j0 : co*ldo+j1]
-		if c.bias == nil {
-			clip(row, row, lo, hi)
-		} else {
-			biasClip(row, c.bias[co], lo, hi)
-		}
+		c.epilogueRow(out[co*ldo+j0:co*ldo+j1], co)
+	}
+}
+
+// rowEpilogue is an epilogue that the Winograd paths run on each piece of output row as its
+// inverse transform writes it, while the piece is in L1, rather than in a pass over the whole
+// output afterwards. Being elementwise, it gives the same bits either way.
+type rowEpilogue interface {
+	epilogueRow(row []float32, co int)
+}
+
+// rows returns c's epilogue, or nil when it has none.
+func (c *conv) rows() rowEpilogue {
+	if c.bias == nil && !c.act {
+		return nil
+	}
+	return c
+}
+
+// epilogueRow adds output channel co's bias to row and clamps it. Without a bias only the clamp
+// runs: adding +0 would turn −0 into +0.
+func (c *conv) epilogueRow(row []float32, co int) {
+	lo, hi := c.clamp()
+	if c.bias == nil {
+		clip(row, row, lo, hi)
+	} else {
+		biasClip(row, c.bias[co], lo, hi)
 	}
 }

@@ -130,8 +130,9 @@ func (wg *winograd) scratch(cap int) (v, m, p int) {
 
 // run convolves images 0…n−1 of src (cin channels, channel stride lds) into dst (cout channels,
 // channel stride ldd), adding to dst when acc. With pre the input is normalised (and rectified)
-// as it is read, the padding staying zero.
-func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, dst []float32, ldd int, acc bool) {
+// as it is read, the padding staying zero. A non-nil ep runs on each chunk's output rows as
+// they are written.
+func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, dst []float32, ldd int, acc bool, ep rowEpilogue) {
 	hw := wg.h * wg.w
 	total := n * wg.th
 	// The padding rows of the phase planes; phases writes only the others.
@@ -165,6 +166,9 @@ func (wg *winograd) run(x *execCtx, n int, src []float32, lds int, pre *affine, 
 					vec.WinogradOut4(d, wg.w, mm, ms, wg.tw/4, ty1-ty0, 4*wg.w, 8, acc)
 				} else {
 					vec.WinogradOut4(d, wg.w, mm, ms, 1, (ty1-ty0)/2, 8*wg.w, 4*wg.w, acc)
+				}
+				if ep != nil {
+					ep.epilogueRow(d[:4*(ty1-ty0)*wg.w], co)
 				}
 				r += ty1 - ty0
 			}

@@ -90,8 +90,9 @@ func (wg *winograd2) scratch(cap int) (v, m, p int) {
 
 // run convolves images 0…n−1 of src (cin channels, channel stride lds) into dst (cout channels,
 // channel stride ldd), adding to dst when acc. With pre the input is normalised (and rectified)
-// as it is read, the padding staying zero.
-func (wg *winograd2) run(x *execCtx, n int, src []float32, lds int, pre *affine, dst []float32, ldd int, acc bool) {
+// as it is read, the padding staying zero. A non-nil ep runs on each piece of output row as it
+// is written.
+func (wg *winograd2) run(x *execCtx, n int, src []float32, lds int, pre *affine, dst []float32, ldd int, acc bool, ep rowEpilogue) {
 	hw, per := wg.h*wg.w, wg.th*wg.tw
 	total := n * per
 	for t0 := 0; t0 < total; t0 += wg.tiles {
@@ -116,7 +117,7 @@ func (wg *winograd2) run(x *execCtx, n int, src []float32, lds int, pre *affine,
 			for a := t0; a < t1; {
 				b := a / per
 				e := min(t1, (b+1)*per)
-				wg.output(dst[co*ldd+b*hw:co*ldd+(b+1)*hw], m[co*ld+a-t0:], ms, a-b*per, e-b*per, acc)
+				wg.output(dst[co*ldd+b*hw:co*ldd+(b+1)*hw], m[co*ld+a-t0:], ms, a-b*per, e-b*per, acc, ep, co)
 				a = e
 			}
 		}
@@ -178,14 +179,21 @@ func (wg *winograd2) input(v []float32, vs, c int, buf, plane []float32, p0, p1,
 }
 
 // output inverse-transforms the products of tiles p0…p1−1 of one image (tile p0 at m[0], element
-// ξ ms apart) into its output plane dst, adding to it when acc; outputs past the plane's last
-// row or column (odd planes) are dropped.
-func (wg *winograd2) output(dst, m []float32, ms, p0, p1 int, acc bool) {
+// ξ ms apart) into output channel co's plane dst, adding to it when acc, then runs ep (if any)
+// on the pixels written; outputs past the plane's last row or column (odd planes) are dropped.
+func (wg *winograd2) output(dst, m []float32, ms, p0, p1 int, acc bool, ep rowEpilogue, co int) {
 	tw := wg.tw
 	for p := p0; p < p1; {
 		ty, tx0 := p/tw, p%tw
 		tx1 := min(tw, tx0+p1-p)
-		vec.Winograd2Out(dst[2*ty*wg.w:], wg.w, min(2, wg.h-2*ty), m[p-p0:], ms, tx0, tx1-tx0, acc)
+		rows := min(2, wg.h-2*ty)
+		vec.Winograd2Out(dst[2*ty*wg.w:], wg.w, rows, m[p-p0:], ms, tx0, tx1-tx0, acc)
+		if ep != nil {
+			x0, x1 := 2*tx0, min(wg.w, 2*tx1)
+			for y := 2 * ty; y < 2*ty+rows; y++ {
+				ep.epilogueRow(dst[y*wg.w+x0:y*wg.w+x1], co)
+			}
+		}
 		p += tx1 - tx0
 	}
 }

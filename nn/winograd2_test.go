@@ -128,7 +128,7 @@ func TestWinograd2MatchesNaive(t *testing.T) {
 				for _, acc := range []bool{false, true} {
 					dst := randVec(r, tc.cout*cap*hw, 1)
 					old := append([]float32(nil), dst...)
-					wg.run(x, n, src, cap*hw, p, dst, cap*hw, acc)
+					wg.run(x, n, src, cap*hw, p, dst, cap*hw, acc, nil)
 					for bi := range n {
 						img := make([]float32, in.Size())
 						for ci := range tc.cin {

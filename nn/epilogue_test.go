@@ -1,0 +1,75 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/odin-ood/odin/internal/gemm"
+)
+
+// TestWinogradEpilogueInCache checks that the bias and clamp the Winograd paths run on each
+// piece of output as it is written give the bits of one pass over the whole output afterwards,
+// whatever the chunking (chunks that end inside a row of tiles, odd planes whose last tiles are
+// cut), with and without a bias.
+func TestWinogradEpilogueInCache(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	const n, cap = 3, 4
+	type runner func(x *execCtx, src, dst []float32, hw int, ep rowEpilogue)
+	for _, tc := range []struct {
+		name         string
+		cin, cout, h int
+		chunks       []int
+	}{
+		{"F(2×2) 7×7", 3, 5, 7, []int{0, 3, 7, 100}},
+		{"F(2×2) 14×14", 4, 3, 14, []int{0, 5, 9}},
+		{"F(2×2) 9×9", 2, 4, 9, []int{1, 6}},
+		{"F(4×4) 16×16", 3, 4, 16, []int{0, 1, 3}},
+		{"F(4×4) 8×8", 2, 3, 8, []int{0, 2}},
+	} {
+		hw := tc.h * tc.h
+		w := randVec(r, tc.cout*tc.cin*9, 0.5)
+		src := randVec(r, tc.cin*cap*hw, 1)
+		for _, chunk := range tc.chunks {
+			var run runner
+			var v, m, p int
+			if winogradFits(tc.h, tc.h) {
+				wg := newWinograd(tc.cin, tc.cout, tc.h, tc.h, w, winogradBudget)
+				if chunk > 0 {
+					wg.rows = chunk * (1 + wg.tw%4/2)
+				}
+				v, m, p = wg.scratch(cap)
+				run = func(x *execCtx, src, dst []float32, hw int, ep rowEpilogue) {
+					wg.run(x, n, src, cap*hw, nil, dst, cap*hw, false, ep)
+				}
+			} else {
+				wg := newWinograd2(tc.cin, tc.cout, tc.h, tc.h, w, winogradBudget)
+				if chunk > 0 {
+					wg.tiles = chunk
+				}
+				v, m, p = wg.scratch(cap)
+				run = func(x *execCtx, src, dst []float32, hw int, ep rowEpilogue) {
+					wg.run(x, n, src, cap*hw, nil, dst, cap*hw, false, ep)
+				}
+			}
+			x := &execCtx{cap: cap, ws: gemm.NewWorkspace(), col: make([]float32, v), tile: make([]float32, m), pad: make([]float32, p)}
+			for _, withBias := range []bool{false, true} {
+				c := &conv{cout: tc.cout, act: true, lo: 0, hi: 0.5}
+				if withBias {
+					c.bias = randVec(r, tc.cout, 0.3)
+				}
+				old := randVec(r, tc.cout*cap*hw, 1)
+				got := append([]float32(nil), old...)
+				want := append([]float32(nil), old...)
+				run(x, src, got, hw, c.rows())
+				run(x, src, want, hw, nil)
+				c.epilogue(want, cap*hw, 0, n*hw)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s chunk %d bias %v: element %d is %v, one pass afterwards gives %v", tc.name, chunk, withBias, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
