@@ -54,9 +54,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batches := make([]*ood.Batch, nf.workers)
 	scores := make([]float64, *n)
 	det := ood.NewODIN()
-	step := func(odin bool) (float64, error) {
+	step := func(odin bool, count int) (float64, error) {
 		start := time.Now()
-		err := pool.Run(ctx, *n, func(e *nn.Exec, w, lo, hi int) error {
+		err := pool.Run(ctx, count, func(e *nn.Exec, w, lo, hi int) error {
 			if batches[w] == nil {
 				batches[w] = ood.NewBatch(m, e)
 			}
@@ -69,7 +69,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			return det.Score(ctx, b, scores[lo:hi])
 		})
-		return float64(*n) / time.Since(start).Seconds(), err
+		return float64(count) / time.Since(start).Seconds(), err
+	}
+	// One untimed micro-batch per worker of each kind first, as the PyTorch and ONNX Runtime
+	// peers warm up: it creates the workers' executors and touches their memory.
+	for _, odin := range []bool{false, true} {
+		if _, err := step(odin, min(*n, nf.workers*nf.batch)); err != nil {
+			return err
+		}
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -84,11 +91,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var fw, od []float64
 	for range *rounds {
-		a, err := step(false)
+		a, err := step(false, *n)
 		if err != nil {
 			return err
 		}
-		b, err := step(true)
+		b, err := step(true, *n)
 		if err != nil {
 			return err
 		}
