@@ -189,12 +189,23 @@ func (wg *winograd2) output(dst, m []float32, ms, p0, p1 int, acc bool, ep rowEp
 		rows := min(2, wg.h-2*ty)
 		vec.Winograd2Out(dst[2*ty*wg.w:], wg.w, rows, m[p-p0:], ms, tx0, tx1-tx0, acc)
 		if ep != nil {
-			x0, x1 := 2*tx0, min(wg.w, 2*tx1)
-			for y := 2 * ty; y < 2*ty+rows; y++ {
-				ep.epilogueRow(dst[y*wg.w+x0:y*wg.w+x1], co)
-			}
+			wg.epilogue(dst, ep, co, ty, rows, tx0, tx1)
 		}
 		p += tx1 - tx0
+	}
+}
+
+// epilogue runs ep on the output pixels of tiles tx0…tx1−1 of tile row ty (rows image rows):
+// in one piece when they are whole rows, which are then adjacent.
+func (wg *winograd2) epilogue(dst []float32, ep rowEpilogue, co, ty, rows, tx0, tx1 int) {
+	w := wg.w
+	x0, x1 := 2*tx0, min(w, 2*tx1)
+	if x0 == 0 && x1 == w {
+		ep.epilogueRow(dst[2*ty*w:(2*ty+rows)*w], co)
+		return
+	}
+	for y := 2 * ty; y < 2*ty+rows; y++ {
+		ep.epilogueRow(dst[y*w+x0:y*w+x1], co)
 	}
 }
 
