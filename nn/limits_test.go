@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -139,5 +140,56 @@ func TestExecGrows(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per pass once grown", allocs)
+	}
+}
+
+// TestPoolEach: a benchmark's warm-up must reach every worker, which Run does not promise. Each
+// calls every worker once with the Exec that Run gives it later, returns an error fn returns,
+// and refuses what Run refuses.
+func TestPoolEach(t *testing.T) {
+	g := limitGraph(t)
+	const workers = 3
+	p := NewPool(g, workers, 4)
+	var mu sync.Mutex
+	seen := map[int]*Exec{}
+	err := p.Each(context.Background(), func(e *Exec, w int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := seen[w]; dup || e == nil {
+			t.Errorf("worker %d called twice or without an Exec", w)
+		}
+		seen[w] = e
+		return nil
+	})
+	if err != nil || len(seen) != workers {
+		t.Fatalf("Each: error %v, %d of %d workers called", err, len(seen), workers)
+	}
+	err = p.Run(context.Background(), 12, func(e *Exec, w, lo, hi int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[w] != e {
+			t.Errorf("Run gave worker %d another Exec than Each did", w)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := p.Each(context.Background(), func(e *Exec, w int) error {
+		if w == 1 {
+			return boom
+		}
+		return nil
+	}); !errors.Is(err, boom) {
+		t.Errorf("Each returned %v, want the worker's error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Each(ctx, func(*Exec, int) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Each on a cancelled context returned %v", err)
+	}
+	if err := NewPool(g, MaxWorkers+1, 4).Each(context.Background(), func(*Exec, int) error { return nil }); !errors.Is(err, ErrLimit) {
+		t.Errorf("Each with %d workers returned %v", MaxWorkers+1, err)
 	}
 }

@@ -37,6 +37,49 @@ func (p *Pool) Workers() int { return p.workers }
 // Batch is the micro-batch size.
 func (p *Pool) Batch() int { return p.batch }
 
+// Each calls fn once with every worker's Exec, on all the workers in parallel, and returns the
+// first error. It warms a pool up: a benchmark runs one micro-batch on each worker before it
+// starts timing, which Run cannot promise, as any worker may take any micro-batch.
+func (p *Pool) Each(ctx context.Context, fn func(e *Exec, worker int) error) error {
+	if err := CheckWorkers(p.workers); err != nil {
+		return err
+	}
+	if err := CheckBatch(p.batch); err != nil {
+		return err
+	}
+	p.ensure(p.workers)
+	errs := make([]error, p.workers)
+	var wg sync.WaitGroup
+	for w := range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[w] = ctx.Err(); errs[w] == nil {
+				errs[w] = fn(p.execs[w], w)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensure creates the Execs of workers 0…k−1 that do not exist yet.
+func (p *Pool) ensure(k int) {
+	if p.execs == nil {
+		p.execs = make([]*Exec, p.workers)
+	}
+	for w := range k {
+		if p.execs[w] == nil {
+			p.execs[w] = p.g.NewExec(p.batch)
+		}
+	}
+}
+
 // Run calls fn for each micro-batch [lo, hi) of n images, on the workers in parallel. Each call
 // gets its worker's Exec and the worker's index. It stops at the first error or when ctx is
 // cancelled, and returns that error; micro-batches already finished stay finished. Only as many
@@ -49,9 +92,7 @@ func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi i
 	if err := CheckBatch(p.batch); err != nil {
 		return err
 	}
-	if p.execs == nil {
-		p.execs = make([]*Exec, p.workers)
-	}
+	p.ensure(min(p.workers, (max(n, 0)+p.batch-1)/p.batch))
 	var next atomic.Int64
 	var once sync.Once
 	var first error
@@ -61,9 +102,6 @@ func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi i
 		once.Do(func() { first = err; close(stop) })
 	}
 	for w := range min(p.workers, (max(n, 0)+p.batch-1)/p.batch) {
-		if p.execs[w] == nil {
-			p.execs[w] = p.g.NewExec(p.batch)
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -54,29 +54,35 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batches := make([]*ood.Batch, nf.workers)
 	scores := make([]float64, *n)
 	det := ood.NewODIN()
-	step := func(odin bool, count int) (float64, error) {
-		start := time.Now()
-		err := pool.Run(ctx, count, func(e *nn.Exec, w, lo, hi int) error {
-			if batches[w] == nil {
-				batches[w] = ood.NewBatch(m, e)
-			}
-			b := batches[w]
-			if err := b.Load(images[lo*size:hi*size], hi-lo); err != nil {
-				return err
-			}
-			if !odin {
-				return nil
-			}
-			return det.Score(ctx, b, scores[lo:hi])
-		})
-		return float64(count) / time.Since(start).Seconds(), err
-	}
-	// One untimed micro-batch per worker of each kind first, as the PyTorch and ONNX Runtime
-	// peers warm up: it creates the workers' executors and touches their memory.
-	for _, odin := range []bool{false, true} {
-		if _, err := step(odin, min(*n, nf.workers*nf.batch)); err != nil {
+	// run loads images lo…hi−1 on worker w, and with odin scores them into out.
+	run := func(e *nn.Exec, w, lo, hi int, odin bool, out []float64) error {
+		if batches[w] == nil {
+			batches[w] = ood.NewBatch(m, e)
+		}
+		b := batches[w]
+		if err := b.Load(images[lo*size:hi*size], hi-lo); err != nil {
 			return err
 		}
+		if !odin {
+			return nil
+		}
+		return det.Score(ctx, b, out)
+	}
+	step := func(odin bool) (float64, error) {
+		start := time.Now()
+		err := pool.Run(ctx, *n, func(e *nn.Exec, w, lo, hi int) error { return run(e, w, lo, hi, odin, scores[lo:hi]) })
+		return float64(*n) / time.Since(start).Seconds(), err
+	}
+	// One untimed micro-batch of each kind on every worker first, as the PyTorch and ONNX
+	// Runtime peers warm up: it touches the workers' memory.
+	if err := pool.Each(ctx, func(e *nn.Exec, w int) error {
+		hi := min(*n, nf.batch)
+		if err := run(e, w, 0, hi, false, nil); err != nil {
+			return err
+		}
+		return run(e, w, 0, hi, true, make([]float64, hi))
+	}); err != nil {
+		return err
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -91,11 +97,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var fw, od []float64
 	for range *rounds {
-		a, err := step(false, *n)
+		a, err := step(false)
 		if err != nil {
 			return err
 		}
-		b, err := step(true, *n)
+		b, err := step(true)
 		if err != nil {
 			return err
 		}
