@@ -65,10 +65,14 @@
 // Slice, Split, PermuteChannels (ChannelShuffle), Pad and Flatten move values. A ReLU or Clip
 // whose input is a convolution's or a residual sum's output that nothing else reads runs inside
 // that step (fuse.go), so that value and its gradient are never stored; after a dense
-// convolution it runs with the bias in one pass, block by block of a 1×1 convolution's product
-// while the block is in cache (epilogue.go), and after a residual sum in the sum's own vector
-// pass. Each of these layers
-// computes an image from that image alone, so the determinism below holds for them too.
+// convolution it runs with the bias in one pass while the output is in cache: block by block of
+// a 1×1 convolution's product, band by band of a lowered one, and on each piece of output row
+// as a Winograd inverse transform writes it (epilogue.go); after a residual sum it runs in the
+// sum's own vector pass. Stride-2 lowering (im2col and col2im) and Winograd F(2×2)'s even/odd
+// split of its rows run in AVX2 (vec.Gather2Rows, AddScatter2Rows, Deinterleave), and so do
+// 3×3 stride-2 max pooling's windows and its backward search for each window's first maximum
+// (pool_amd64.s); all give the bits of their scalar loops. Each of these layers computes an
+// image from that image alone, so the determinism below holds for them too.
 // A mean over a whole plane (global average pooling) and the gradient of an operand broadcast
 // over a plane (a squeeze-and-excitation gate's) are summed in float64 and rounded once: a
 // float32 running sum over 56×56 pixels errs by tens of ulps, which made RegNet-Y's activations
