@@ -44,7 +44,7 @@ func WinogradPhases4(p []float32, ps int, src []float32, w, y0, rows int, s, t f
 		panic(fmt.Sprintf("vec: WinogradPhases4: rows %d…%d need %d phase values, have %d", y0, y0+rows-1, last, len(p)))
 	}
 	if hasWinograd && (w%16 == 0 || w == 8) {
-		winogradPhases4Asm(&p[base(y0)], ps, tw, (y0+1)%4, &src[0], w, rows, s, t, relu)
+		winogradPhasesAsm(&p[base(y0)], ps, tw, (y0+1)%4, &src[0], w, rows, s, t, relu)
 		return
 	}
 	winogradPhases4Go(p, ps, src, w, y0, rows, s, t, relu)
