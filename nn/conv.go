@@ -294,8 +294,9 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 			return
 		}
 		// The epilogue runs on each column block while it is in cache.
-		for j0 := 0; j0 < n*hw; j0 += epilogueCols {
-			j1 := min(n*hw, j0+epilogueCols)
+		cols := epilogueCols(c.cout)
+		for j0 := 0; j0 < n*hw; j0 += cols {
+			j1 := min(n*hw, j0+cols)
 			c.fw.Mul(out[j0:], ldo, in[0][j0:], ldi, j1-j0, c.preRowOp, false, x.ws)
 			c.epilogue(out, ldo, j0, j1)
 		}

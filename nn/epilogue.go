@@ -1,15 +1,27 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/odin-ood/odin/internal/gemm"
+)
 
 // A convolution's epilogue: its bias, and the clamp of a fused ReLU or Clip (see fuse.go), in
 // one pass over the output rather than two. A 1×1 convolution runs it after each block of
-// epilogueCols columns, while the block is still in cache: the matrix product computes each
+// columns (epilogueCols), while the block is still in cache: the matrix product computes each
 // column alone, so splitting the columns leaves every value as it was.
 
-// epilogueCols is the column block of a 1×1 convolution's product and epilogue: the matrix
-// product's own column block (gemm's ncMax), so that the product runs exactly as in one call.
-const epilogueCols = 1024
+// epilogueBudget is how many floats of output a 1×1 convolution's column block may take:
+// 512 KiB, half of Zen 4's L2.
+const epilogueBudget = 1 << 17
+
+// epilogueCols is the column block of a 1×1 convolution of cout output channels: the matrix
+// product's own column block (gemm's ncMax, 1024), or fewer, a multiple of the panel width,
+// when cout rows of it would exceed epilogueBudget (ResNet-50's 256 to 2048 channels).
+func epilogueCols(cout int) int {
+	pw := gemm.PanelWidth
+	return min(1024, max(256, epilogueBudget/max(cout, 1)/pw*pw))
+}
 
 // biasClipGo is biasClip's loop: the add rounded, then clipGo's comparisons.
 func biasClipGo(row []float32, b, lo, hi float32) {

@@ -73,3 +73,33 @@ func TestWinogradEpilogueInCache(t *testing.T) {
 		}
 	}
 }
+
+// TestPointwiseEpilogueBlocks checks that a 1×1 convolution with many output channels, whose
+// product and epilogue run in column blocks narrower than the product's own (epilogueCols),
+// gives the bits of one product over all columns followed by one epilogue pass.
+func TestPointwiseEpilogueBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, tc := range []struct{ cin, cout, hw int }{{24, 300, 196}, {16, 960, 49}, {8, 40, 1000}} {
+		if tc.cout > 128 && epilogueCols(tc.cout) >= 1024 {
+			t.Fatalf("%d channels: column block %d, want it narrower than 1024", tc.cout, epilogueCols(tc.cout))
+		}
+		const n, cap = 5, 6
+		w := randVec(r, tc.cout*tc.cin, 0.5)
+		c := &conv{cin: tc.cin, cout: tc.cout, pointwise: true, act: true, lo: 0, hi: 0.7,
+			bias: randVec(r, tc.cout, 0.2), fw: gemm.Pack(tc.cout, tc.cin, w, tc.cin),
+			in: Shape{tc.cin, tc.hw, 1}, out: Shape{tc.cout, tc.hw, 1}}
+		x := &execCtx{cap: cap, ws: gemm.NewWorkspace()}
+		ld := x.ld(tc.hw)
+		in := randVec(r, tc.cin*ld, 1)
+		got := make([]float32, tc.cout*ld)
+		c.forward(x, n, [][]float32{in}, got)
+		want := make([]float32, tc.cout*ld)
+		c.fw.Mul(want, ld, in, ld, n*tc.hw, nil, false, gemm.NewWorkspace())
+		c.epilogue(want, ld, 0, n*tc.hw)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: element %d is %v, one product and one epilogue give %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}
