@@ -3,26 +3,13 @@ package vec
 import (
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"github.com/odin-ood/odin/internal/guardpage"
 )
 
 // pageEnd returns n float32s ending exactly where an inaccessible page begins, so that any
 // access past them faults.
-func pageEnd(t *testing.T, n int) []float32 {
-	ps := unix.Getpagesize()
-	mem, err := unix.Mmap(-1, 0, 2*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Munmap(mem) })
-	if err := unix.Mprotect(mem[ps:], unix.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	f := unsafe.Slice((*float32)(unsafe.Pointer(&mem[0])), ps/4)
-	return f[ps/4-n:]
-}
+func pageEnd(t *testing.T, n int) []float32 { return guardpage.Floats(t, n) }
 
 // TestStride2PageEnd runs the stride-2 moves on slices that end at an inaccessible page: a read
 // or write past the last element a function may touch crashes the test.
