@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/odin-ood/odin/internal/guardpage"
 )
 
 // TestMaxPoolFirstMaximum checks the fast max pooling against argmax, the first maximum in
@@ -341,7 +343,13 @@ func TestMaxPool3s2MatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(35, 36))
 	for n := 1; n <= 150; n++ {
 		for _, nanRate := range []int{0, 0, 300, 20} {
-			rows := [3][]float32{poolValues(r, 2*n+1, nanRate), poolValues(r, 2*n+1, nanRate), poolValues(r, 2*n+1, nanRate)}
+			// Each row ends at an inaccessible page after the 2n+1 values the windows cover, so
+			// that a read past them crashes the test.
+			var rows [3][]float32
+			for i := range rows {
+				rows[i] = guardpage.Floats(t, 2*n+1)
+				copy(rows[i], poolValues(r, 2*n+1, nanRate))
+			}
 			if r.IntN(3) == 0 {
 				rows[0] = rows[1] // as for a window cut by padding
 			}
@@ -356,7 +364,8 @@ func TestMaxPool3s2MatchesGo(t *testing.T) {
 					t.Fatalf("n %d: output %d is %v, Go %v", n, i, got[i], want[i])
 				}
 			}
-			v := poolValues(r, n, nanRate)
+			v := guardpage.Floats(t, n)
+			copy(v, poolValues(r, n, nanRate))
 			for i := range v {
 				if r.IntN(4) > 0 {
 					v[i] = rows[r.IntN(3)][2*i+r.IntN(3)]

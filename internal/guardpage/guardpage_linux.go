@@ -1,8 +1,8 @@
 //go:build linux
 
-// Package guardpage gives tests slices that end exactly where an inaccessible page begins, so
-// that an assembly kernel reading or writing one element past what its contract allows crashes
-// the test instead of passing silently. Only tests import it.
+// Package guardpage gives tests slices that end exactly where an inaccessible page begins (on
+// Linux; elsewhere plain slices), so that an assembly kernel reading or writing one element past
+// what its contract allows crashes the test instead of passing silently. Only tests import it.
 package guardpage
 
 import (
