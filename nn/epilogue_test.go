@@ -52,7 +52,7 @@ func TestWinogradEpilogueInCache(t *testing.T) {
 					wg.run(x, n, src, cap*hw, nil, dst, cap*hw, false, ep)
 				}
 			}
-			x := &execCtx{cap: cap, ws: gemm.NewWorkspace(), col: make([]float32, v), tile: make([]float32, m), pad: make([]float32, p)}
+			x := winogradCtx(cap, v, m, p)
 			for _, withBias := range []bool{false, true} {
 				c := &conv{cout: tc.cout, act: true, lo: 0, hi: 0.5}
 				if withBias {

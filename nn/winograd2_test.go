@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/odin-ood/odin/internal/gemm"
 )
 
 // winograd2Mag returns, per output of one image (cin×h×w, already normalised) convolved with
@@ -124,22 +122,13 @@ func TestWinograd2MatchesNaive(t *testing.T) {
 					wg.tiles = tiles
 				}
 				v, m, pp := wg.scratch(cap)
-				x := &execCtx{cap: cap, ws: gemm.NewWorkspace(), col: make([]float32, v), tile: make([]float32, m), pad: make([]float32, pp)}
+				x := winogradCtx(cap, v, m, pp)
 				for _, acc := range []bool{false, true} {
 					dst := randVec(r, tc.cout*cap*hw, 1)
 					old := append([]float32(nil), dst...)
 					wg.run(x, n, src, cap*hw, p, dst, cap*hw, acc, nil)
 					for bi := range n {
-						img := make([]float32, in.Size())
-						for ci := range tc.cin {
-							for i := range hw {
-								v := src[ci*cap*hw+bi*hw+i]
-								if p != nil {
-									v = max(v*p.scale[ci]+p.shift[ci], 0)
-								}
-								img[ci*hw+i] = v
-							}
-						}
+						img := batchImage(src, p, bi, in, cap)
 						want, _ := naiveConv(img, in, c)
 						mag := winograd2Mag(img, tc.cin, tc.cout, tc.h, tc.w, c.Weight)
 						for co := range tc.cout {

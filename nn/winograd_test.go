@@ -56,22 +56,13 @@ func TestWinogradMatchesNaive(t *testing.T) {
 					wg.rows = rows * (1 + wg.tw%4/2)
 				}
 				v, m, pp := wg.scratch(cap)
-				x := &execCtx{cap: cap, ws: gemm.NewWorkspace(), col: make([]float32, v), tile: make([]float32, m), pad: make([]float32, pp)}
+				x := winogradCtx(cap, v, m, pp)
 				for _, acc := range []bool{false, true} {
 					dst := randVec(r, tc.cout*cap*hw, 1)
 					old := append([]float32(nil), dst...)
 					wg.run(x, n, src, cap*hw, p, dst, cap*hw, acc, nil)
 					for bi := range n {
-						img := make([]float32, in.Size())
-						for ci := range tc.cin {
-							for i := range hw {
-								v := src[ci*cap*hw+bi*hw+i]
-								if p != nil {
-									v = max(v*p.scale[ci]+p.shift[ci], 0)
-								}
-								img[ci*hw+i] = v
-							}
-						}
+						img := batchImage(src, p, bi, in, cap)
 						want, mag := naiveConvMag(img, in, c)
 						for co := range tc.cout {
 							for i := range hw {
@@ -135,4 +126,27 @@ func sameAsFirst(ref *[]float32, dst []float32, rows, ld, n int) int {
 		}
 	}
 	return -1
+}
+
+// winogradCtx is an execution context with the scratch sizes a Winograd path's scratch method
+// gave, for running it alone.
+func winogradCtx(cap, v, m, p int) *execCtx {
+	return &execCtx{cap: cap, ws: gemm.NewWorkspace(), col: make([]float32, v), tile: make([]float32, m), pad: make([]float32, p)}
+}
+
+// batchImage copies image bi of a micro-batch laid out channel-major at capacity cap (channel
+// stride cap·H·W) out as one C×H×W image, normalised and rectified by pre when pre is non-nil.
+func batchImage(src []float32, pre *affine, bi int, in Shape, cap int) []float32 {
+	hw := in.H * in.W
+	img := make([]float32, in.Size())
+	for ci := range in.C {
+		for i := range hw {
+			v := src[ci*cap*hw+bi*hw+i]
+			if pre != nil {
+				v = max(v*pre.scale[ci]+pre.shift[ci], 0)
+			}
+			img[ci*hw+i] = v
+		}
+	}
+	return img
 }
