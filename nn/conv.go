@@ -302,9 +302,9 @@ func (c *conv) forward(x *execCtx, n int, in [][]float32, out []float32) {
 		}
 		return
 	case c.fwWino != nil:
-		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false, c.rows())
+		c.fwWino.run(x, n, in[0], ldi, c.pre, out, ldo, false, c.rowEpilogue())
 	case c.fwW2 != nil:
-		c.fwW2.run(x, n, in[0], ldi, c.pre, out, ldo, false, c.rows())
+		c.fwW2.run(x, n, in[0], ldi, c.pre, out, ldo, false, c.rowEpilogue())
 	case c.fwDirect:
 		for b := range n {
 			x.direct(c.fw, c.fwOff, in[0], ldi, c.cin, c.in.H, c.in.W, c.kh, c.pad, b, c.pre, out, ldo, c.out.H, c.out.W, false)

@@ -49,7 +49,7 @@ func (c *conv) clamp() (lo, hi float32) {
 // epilogue adds the bias to columns [j0, j1) of each output row and clamps them when an
 // activation is fused.
 func (c *conv) epilogue(out []float32, ldo, j0, j1 int) {
-	if c.rows() == nil {
+	if c.rowEpilogue() == nil {
 		return
 	}
 	for co := range c.cout {
@@ -64,8 +64,8 @@ type rowEpilogue interface {
 	epilogueRow(row []float32, co int)
 }
 
-// rows returns c's epilogue, or nil when it has none.
-func (c *conv) rows() rowEpilogue {
+// rowEpilogue returns c's epilogue, or nil when it has none.
+func (c *conv) rowEpilogue() rowEpilogue {
 	if c.bias == nil && !c.act {
 		return nil
 	}

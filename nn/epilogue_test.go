@@ -61,7 +61,7 @@ func TestWinogradEpilogueInCache(t *testing.T) {
 				old := randVec(r, tc.cout*cap*hw, 1)
 				got := append([]float32(nil), old...)
 				want := append([]float32(nil), old...)
-				run(x, src, got, hw, c.rows())
+				run(x, src, got, hw, c.rowEpilogue())
 				run(x, src, want, hw, nil)
 				c.epilogue(want, cap*hw, 0, n*hw)
 				for i := range got {
