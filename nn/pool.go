@@ -41,10 +41,7 @@ func (p *Pool) Batch() int { return p.batch }
 // first error. It warms a pool up: a benchmark runs one micro-batch on each worker before it
 // starts timing, which Run cannot promise, as any worker may take any micro-batch.
 func (p *Pool) Each(ctx context.Context, fn func(e *Exec, worker int) error) error {
-	if err := CheckWorkers(p.workers); err != nil {
-		return err
-	}
-	if err := CheckBatch(p.batch); err != nil {
+	if err := p.check(); err != nil {
 		return err
 	}
 	p.ensure(p.workers)
@@ -68,6 +65,14 @@ func (p *Pool) Each(ctx context.Context, fn func(e *Exec, worker int) error) err
 	return nil
 }
 
+// check refuses worker counts and batches beyond MaxWorkers and MaxBatch.
+func (p *Pool) check() error {
+	if err := CheckWorkers(p.workers); err != nil {
+		return err
+	}
+	return CheckBatch(p.batch)
+}
+
 // ensure creates the Execs of workers 0…k−1 that do not exist yet.
 func (p *Pool) ensure(k int) {
 	if p.execs == nil {
@@ -86,13 +91,11 @@ func (p *Pool) ensure(k int) {
 // workers start as there are micro-batches, and their Execs hold only the images they are given;
 // a worker keeps its Exec from one Run to the next.
 func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi int) error) error {
-	if err := CheckWorkers(p.workers); err != nil {
+	if err := p.check(); err != nil {
 		return err
 	}
-	if err := CheckBatch(p.batch); err != nil {
-		return err
-	}
-	p.ensure(min(p.workers, (max(n, 0)+p.batch-1)/p.batch))
+	workers := min(p.workers, (max(n, 0)+p.batch-1)/p.batch)
+	p.ensure(workers)
 	var next atomic.Int64
 	var once sync.Once
 	var first error
@@ -101,7 +104,7 @@ func (p *Pool) Run(ctx context.Context, n int, fn func(e *Exec, worker, lo, hi i
 	fail := func(err error) {
 		once.Do(func() { first = err; close(stop) })
 	}
-	for w := range min(p.workers, (max(n, 0)+p.batch-1)/p.batch) {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
