@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/odin-ood/odin/internal/gemm"
 )
@@ -182,14 +183,25 @@ func (e *Exec) Forward(x []float32, n int) error {
 	e.reserve(n)
 	e.n = n
 	scatter(e.vals[0], x, n, in, e.x.ld(in.H*in.W))
-	for _, st := range e.g.plan.steps {
+	e.forward(nil)
+	return nil
+}
+
+// forward runs the steps on the input in place, timing each into times unless it is nil.
+func (e *Exec) forward(times []time.Duration) {
+	for i, st := range e.g.plan.steps {
 		e.ins = e.ins[:0]
 		for _, v := range st.in {
 			e.ins = append(e.ins, e.vals[v])
 		}
-		st.op.forward(&e.x, n, e.ins, e.vals[st.out])
+		if times == nil {
+			st.op.forward(&e.x, e.n, e.ins, e.vals[st.out])
+			continue
+		}
+		t0 := time.Now()
+		st.op.forward(&e.x, e.n, e.ins, e.vals[st.out])
+		times[i] = time.Since(t0)
 	}
-	return nil
 }
 
 // Logits copies the logits of the last forward pass into dst (n×K, image by image), growing it
@@ -224,6 +236,12 @@ func (e *Exec) read(v int, dst []float32) []float32 {
 // gradInput receives n input gradients, image by image, and is grown if needed and returned.
 // Weights are frozen: only input gradients are computed.
 func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, error) {
+	return e.backward(from, grad, gradInput, nil)
+}
+
+// backward is Backward, timing each step into times (by plan position) unless it is nil; steps
+// downstream of the starting point get zero.
+func (e *Exec) backward(from string, grad, gradInput []float32, times []time.Duration) ([]float32, error) {
 	id := e.g.output
 	if from != "" {
 		var ok bool
@@ -253,8 +271,13 @@ func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, erro
 		}
 	}
 	scatter(e.grads[id], grad, e.n, s, e.x.ld(s.H*s.W))
+	clear(times)
 	for i := last; i >= 0; i-- {
 		st := steps[i]
+		var t0 time.Time
+		if times != nil {
+			t0 = time.Now() // the step's gradient clears are its cost too
+		}
 		for _, r := range gp.clearAt[i] {
 			clear(e.grads[r])
 		}
@@ -264,6 +287,9 @@ func (e *Exec) Backward(from string, grad, gradInput []float32) ([]float32, erro
 			e.gins = append(e.gins, e.grads[v])
 		}
 		st.op.backward(&e.x, e.n, e.ins, e.vals[st.out], e.grads[st.out], e.gins)
+		if times != nil {
+			times[i] = time.Since(t0)
+		}
 	}
 	in := e.g.nodes[0].shape
 	size := e.n * in.Size()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -51,10 +50,10 @@ func resNet50(tb testing.TB, side int) *Graph {
 // benchNetwork).
 func BenchmarkResNet50(b *testing.B) { benchNetwork(b, resNet50(b, 224)) }
 
-// TestStepTimes prints the thread CPU time of each step of one forward and backward pass of
-// ResNet-50 or MobileNetV2 at 224×224 (ODIN_STEPS=resnet50|mobilenet_v2) on 8 images, summed by
-// kind of step and then step by step, the costliest first, and the memory of the buffers. It is
-// a profiling aid, skipped unless asked for.
+// TestStepTimes prints where a forward and backward pass (Exec.Profile) of torchvision's
+// ResNet-50 or MobileNetV2 at 224×224 (ODIN_STEPS=resnet50|mobilenet_v2) on 8 images goes,
+// summed by kind of step and then step by step, the costliest first, and the memory of the
+// buffers. It is a profiling aid, skipped unless asked for.
 func TestStepTimes(t *testing.T) {
 	var g *Graph
 	switch which := os.Getenv("ODIN_STEPS"); which {
@@ -67,24 +66,23 @@ func TestStepTimes(t *testing.T) {
 	default:
 		t.Fatalf("ODIN_STEPS=%q", which)
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	const n = 8
 	x := randVec(rand.New(rand.NewPCG(1, 1)), n*g.Input().Size(), 1)
-	seed := randVec(rand.New(rand.NewPCG(2, 2)), n*1000, 1e-3)
+	seed := randVec(rand.New(rand.NewPCG(2, 2)), n*g.Classes(), 1e-3)
 	e := g.NewExec(n)
-	if err := e.Forward(x, n); err != nil {
+	steps, err := e.Profile(x, n, seed, 3)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Backward("", seed, nil); err != nil {
-		t.Fatal(err)
-	}
-	rows := stepTimes(e, n)
 	var total time.Duration
 	kinds := map[string]time.Duration{}
-	for _, r := range rows {
-		total += r.d
-		kinds[r.kind] += r.d
+	var rows []timedStep
+	for _, s := range steps {
+		total += s.Forward + s.Backward
+		kinds["fwd "+s.Kind] += s.Forward
+		kinds["bwd "+s.Kind] += s.Backward
+		at := fmt.Sprintf(" %v (step %d)", s.Out, s.Step)
+		rows = append(rows, timedStep{"fwd " + s.Op, at, s.Forward}, timedStep{"bwd " + s.Op, at, s.Backward})
 	}
 	var ks []timedStep
 	for k, d := range kinds {
@@ -97,57 +95,14 @@ func TestStepTimes(t *testing.T) {
 		}
 	}
 	vals, grads := distinctFloats(g, e.vals), distinctFloats(g, e.grads)
-	t.Logf("forward and backward %v (thread CPU, %d images); values %.0f MB, gradients %.0f MB in %d buffers",
+	t.Logf("forward and backward %v (fastest of 3, %d images); values %.0f MB, gradients %.0f MB in %d buffers",
 		total, n, float64(vals)*4/1e6, float64(grads)*4/1e6, g.plan.grads.slots)
 }
 
-// timedStep is one step's (or one kind's) thread CPU time.
+// timedStep is one step's (or one kind's) time.
 type timedStep struct {
 	kind, at string
 	d        time.Duration
-}
-
-// stepTimes runs the steps of e's graph forward and backward as Exec does, timing each.
-func stepTimes(e *Exec, n int) []timedStep {
-	g, steps := e.g, e.g.plan.steps
-	var rows []timedStep
-	timed := func(kind, at string, f func()) {
-		t0 := threadCPU()
-		f()
-		rows = append(rows, timedStep{kind, at, threadCPU() - t0})
-	}
-	args := func(vs []int, of [][]float32) [][]float32 {
-		var a [][]float32
-		for _, v := range vs {
-			a = append(a, of[v])
-		}
-		return a
-	}
-	for i, st := range steps {
-		timed("fwd "+describe(st.op, g.plan.shape[st.out]), fmt.Sprintf(" (step %d)", i), func() {
-			st.op.forward(&e.x, n, args(st.in, e.vals), e.vals[st.out])
-		})
-	}
-	gp := g.plan.grads
-	timed("bwd clears", "", func() {
-		for v, r := range g.plan.root {
-			if r == v && gp.hi[v] >= len(steps) {
-				clear(e.grads[v])
-			}
-		}
-	})
-	for i := len(steps) - 1; i >= 0; i-- {
-		st := steps[i]
-		timed("bwd clears", "", func() {
-			for _, r := range gp.clearAt[i] {
-				clear(e.grads[r])
-			}
-		})
-		timed("bwd "+describe(st.op, g.plan.shape[st.out]), fmt.Sprintf(" (step %d)", i), func() {
-			st.op.backward(&e.x, n, args(st.in, e.vals), e.vals[st.out], e.grads[st.out], args(st.in, e.grads))
-		})
-	}
-	return rows
 }
 
 // distinctFloats is the number of floats in the distinct root buffers of bufs (shared ones once).
@@ -163,28 +118,4 @@ func distinctFloats(g *Graph, bufs [][]float32) int {
 		total += c
 	}
 	return total
-}
-
-// describe names a step's operation for TestStepTimes: kind, kernel/stride, channels, output
-// plane and, for dense convolutions, the path.
-func describe(o op, out Shape) string {
-	if a, ok := o.(*activated); ok {
-		return "act+" + describe(a.inner, out)
-	}
-	switch c := o.(type) {
-	case *conv:
-		path := "im2col"
-		switch {
-		case c.pointwise:
-			path = "1x1"
-		case c.fwWino != nil:
-			path = "wino"
-		case c.fwDirect:
-			path = "direct"
-		}
-		return fmt.Sprintf("conv %dx%d/%d %d->%d %dx%d %s", c.kh, c.kw, c.stride, c.cin, c.cout, c.out.H, c.out.W, path)
-	case *gconv:
-		return fmt.Sprintf("gconv %dx%d/%d g%d %d->%d %dx%d", c.kh, c.kw, c.sh, c.groups, c.cin, c.cout, c.out.H, c.out.W)
-	}
-	return fmt.Sprintf("%T %v", o, out)
 }

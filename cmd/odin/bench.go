@@ -30,14 +30,15 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n := fs.Int("n", 512, "images per measurement")
 	rounds := fs.Int("rounds", 3, "measurements of each kind, alternated; the median is printed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
+	steps := fs.Int("steps", 0, "also print where an ODIN step's time goes, by kind of layer and for the `N` costliest layers (one micro-batch on one worker)")
 	if err := parseNoArgs(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := nf.check(); err != nil {
 		return err
 	}
-	if *n < 1 || *rounds < 1 {
-		return usageError("--n and --rounds must be positive")
+	if *n < 1 || *rounds < 1 || *steps < 0 {
+		return usageError("--n and --rounds must be positive, --steps not negative")
 	}
 	m, _, err := nf.load(stderr)
 	if err != nil {
@@ -111,7 +112,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "forward %.1f img/s\n", median(fw))
 	fmt.Fprintf(stdout, "odin %.1f img/s\n", median(od))
 	fmt.Fprintf(stdout, "peak memory %s\n", peakMemory())
-	return nil
+	if *steps == 0 {
+		return nil
+	}
+	prof, err := ood.ProfileODIN(batches[0], det.Temperature, 3)
+	if err != nil {
+		return err
+	}
+	return printSteps(stdout, prof, *steps, batches[0].N)
 }
 
 func median(v []float64) float64 {
