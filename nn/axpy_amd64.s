@@ -1076,3 +1076,943 @@ s5stap:
 s5done:
 	VZEROUPPER
 	RET
+
+// func dwPlanes3k512(dst, src, w, bias *float32, mask *uint32, runs *dwRun, nrun, nch, nb, ldi, ldo, hw, ohw, dil, rs, ms, inner, bstep, wstep, add, act int, lo, hi float32)
+// dwRows3k512 over whole planes, in one call for nb planes of each of nch channels: channel c's
+// planes are at dst + c·ldo + b·ohw and src + c·ldi + b·hw, its taps at w + c·wstep, its bias at
+// bias + c·bstep (these strides, dil, rs and ms in bytes). Each plane is the nrun runs of
+// flatPlane (dwRun: byte offsets of the run's outputs and of its tap (lo, 0) source, its
+// weights' offset, kernel rows and length), each computed exactly as one dwRows3k512 call
+// computes it: the Go overhead of a
+// call per run and per plane cost as much as the arithmetic of a 7×7 plane. With act, each
+// stored vector is clamped to [lo, hi] as clipAVX clamps (NaN passes, −0 stays). nrun, nch, nb
+// and every run's kh and n are positive. With inner (kernels of at most three rows only, small
+// planes: see dwInnerMax) each block of a run is computed for all of a channel's planes in turn
+// (sch), its lane masks loaded and its weights broadcast (Z5 … Z13) once for them all.
+TEXT ·dwPlanes3k512(SB), NOSPLIT, $96-176
+	MOVQ         dil+104(FP), R10
+	MOVQ         rs+112(FP), R14
+	MOVQ         ms+120(FP), R9
+	VPTERNLOGD   $0xff, Z24, Z24, Z24 // all ones, for VPTESTMD
+	VBROADCASTSS lo+168(FP), Z21
+	VBROADCASTSS hi+172(FP), Z22
+	MOVQ         dst+0(FP), AX
+	MOVQ         AX, chd-8(SP)
+	MOVQ         src+8(FP), AX
+	MOVQ         AX, chs-16(SP)
+	MOVQ         w+16(FP), AX
+	MOVQ         AX, chw-24(SP)
+	MOVQ         bias+24(FP), AX
+	MOVQ         AX, chb-32(SP)
+	MOVQ         nch+56(FP), AX
+	MOVQ         AX, nc-40(SP)
+	CMPQ         inner+128(FP), $0
+	JNE          sch
+
+pch:
+	MOVQ         chb-32(SP), AX
+	VBROADCASTSS (AX), Z23
+	MOVQ         chd-8(SP), AX
+	MOVQ         AX, pd-48(SP)
+	MOVQ         chs-16(SP), AX
+	MOVQ         AX, ps-56(SP)
+	MOVQ         nb+64(FP), AX
+	MOVQ         AX, np-64(SP)
+
+pplane:
+	MOVQ runs+40(FP), AX
+	MOVQ AX, rp-72(SP)
+	MOVQ nrun+48(FP), AX
+	MOVQ AX, nr-80(SP)
+
+prun:
+	MOVQ rp-72(SP), DX
+	MOVQ pd-48(SP), DI
+	ADDQ 0(DX), DI
+	MOVQ ps-56(SP), SI
+	ADDQ 8(DX), SI
+	MOVQ mask+32(FP), R8
+	ADDQ 0(DX), R8
+	MOVQ chw-24(SP), AX
+	ADDQ 16(DX), AX
+	MOVQ AX, rw-88(SP)
+	MOVQ 24(DX), AX
+	MOVQ AX, rk-96(SP)
+	MOVQ 32(DX), CX
+
+p2:
+	CMPQ     CX, $32
+	JLT      p1
+	MOVQ     R8, R13
+	VPTESTMD (R13), Z24, K1
+	VPTESTMD 64(R13), Z24, K2
+	ADDQ     R9, R13
+	VPTESTMD (R13), Z24, K3
+	VPTESTMD 64(R13), Z24, K4
+	ADDQ     R9, R13
+	VPTESTMD (R13), Z24, K5
+	VPTESTMD 64(R13), Z24, K6
+	VMOVAPS  Z23, Z0
+	VMOVAPS  Z23, Z1
+	MOVQ     SI, BX
+	MOVQ     rw-88(SP), R12
+	MOVQ     rk-96(SP), AX
+
+p2row:
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	MOVQ         BX, R11
+	VMOVUPS.Z    (R11), K1, Z19
+	VMOVUPS.Z    64(R11), K2, Z20
+	VMULPS       Z19, Z16, Z19
+	VMULPS       Z20, Z16, Z20
+	VADDPS       Z19, Z0, Z0
+	VADDPS       Z20, Z1, Z1
+	ADDQ         R10, R11
+	VMOVUPS.Z    (R11), K3, Z19
+	VMOVUPS.Z    64(R11), K4, Z20
+	VMULPS       Z19, Z17, Z19
+	VMULPS       Z20, Z17, Z20
+	VADDPS       Z19, Z0, Z0
+	VADDPS       Z20, Z1, Z1
+	ADDQ         R10, R11
+	VMOVUPS.Z    (R11), K5, Z19
+	VMOVUPS.Z    64(R11), K6, Z20
+	VMULPS       Z19, Z18, Z19
+	VMULPS       Z20, Z18, Z20
+	VADDPS       Z19, Z0, Z0
+	VADDPS       Z20, Z1, Z1
+	ADDQ         $12, R12
+	ADDQ         R14, BX
+	DECQ         AX
+	JNZ          p2row
+	CMPQ         add+152(FP), $0
+	JEQ          p2act
+	VADDPS       (DI), Z0, Z0
+	VADDPS       64(DI), Z1, Z1
+
+p2act:
+	CMPQ   act+160(FP), $0
+	JEQ    p2store
+	VMAXPS Z0, Z21, Z0
+	VMAXPS Z1, Z21, Z1
+	VMINPS Z0, Z22, Z0
+	VMINPS Z1, Z22, Z1
+
+p2store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	ADDQ    $128, R8
+	SUBQ    $32, CX
+	JMP     p2
+
+p1:
+	// 16 or fewer outputs at a time, the lane mask K7 ANDed into each tap's.
+	TESTQ       CX, CX
+	JEQ         pnext
+	MOVQ        $16, DX
+	CMPQ        CX, DX
+	CMOVQLT     CX, DX
+	MOVL        $1, AX
+	XCHGQ       CX, DX
+	SHLL        CX, AX // 1 << DX (the count must be in CL)
+	XCHGQ       CX, DX
+	DECL        AX
+	KMOVW       AX, K7
+	MOVQ        R8, R13
+	VMOVDQU32.Z (R13), K7, Z4
+	VPTESTMD    Z4, Z4, K7, K1
+	ADDQ        R9, R13
+	VMOVDQU32.Z (R13), K7, Z4
+	VPTESTMD    Z4, Z4, K7, K3
+	ADDQ        R9, R13
+	VMOVDQU32.Z (R13), K7, Z4
+	VPTESTMD    Z4, Z4, K7, K5
+	VMOVAPS     Z23, Z0
+	MOVQ        SI, BX
+	MOVQ        rw-88(SP), R12
+	MOVQ        rk-96(SP), AX
+
+p1row:
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	MOVQ         BX, R11
+	VMOVUPS.Z    (R11), K1, Z19
+	VMULPS       Z19, Z16, Z19
+	VADDPS       Z19, Z0, Z0
+	ADDQ         R10, R11
+	VMOVUPS.Z    (R11), K3, Z19
+	VMULPS       Z19, Z17, Z19
+	VADDPS       Z19, Z0, Z0
+	ADDQ         R10, R11
+	VMOVUPS.Z    (R11), K5, Z19
+	VMULPS       Z19, Z18, Z19
+	VADDPS       Z19, Z0, Z0
+	ADDQ         $12, R12
+	ADDQ         R14, BX
+	DECQ         AX
+	JNZ          p1row
+	CMPQ         add+152(FP), $0
+	JEQ          p1act
+	VMOVUPS.Z    (DI), K7, Z19
+	VADDPS       Z19, Z0, Z0
+
+p1act:
+	CMPQ   act+160(FP), $0
+	JEQ    p1store
+	VMAXPS Z0, Z21, Z0
+	VMINPS Z0, Z22, Z0
+
+p1store:
+	VMOVUPS Z0, K7, (DI)
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	SUBQ    DX, CX
+	JMP     p1
+
+pnext:
+	// The next run, plane, channel.
+	ADDQ $40, rp-72(SP)
+	DECQ nr-80(SP)
+	JNZ  prun
+	MOVQ hw+88(FP), AX
+	ADDQ AX, ps-56(SP)
+	MOVQ ohw+96(FP), AX
+	ADDQ AX, pd-48(SP)
+	DECQ np-64(SP)
+	JNZ  pplane
+	MOVQ ldi+72(FP), AX
+	ADDQ AX, chs-16(SP)
+	MOVQ ldo+80(FP), AX
+	ADDQ AX, chd-8(SP)
+	MOVQ wstep+144(FP), AX
+	ADDQ AX, chw-24(SP)
+	MOVQ bstep+136(FP), AX
+	ADDQ AX, chb-32(SP)
+	DECQ nc-40(SP)
+	JNZ  pch
+	VZEROUPPER
+	RET
+
+sch:
+	MOVQ         chb-32(SP), AX
+	VBROADCASTSS (AX), Z23
+	MOVQ         runs+40(FP), AX
+	MOVQ         AX, rp-72(SP)
+	MOVQ         nrun+48(FP), AX
+	MOVQ         AX, nr-80(SP)
+
+srun:
+	MOVQ         rp-72(SP), DX
+	MOVQ         chd-8(SP), DI
+	ADDQ         0(DX), DI
+	MOVQ         chs-16(SP), SI
+	ADDQ         8(DX), SI
+	MOVQ         mask+32(FP), R8
+	ADDQ         0(DX), R8
+	MOVQ         chw-24(SP), R12
+	ADDQ         16(DX), R12
+	MOVQ         32(DX), CX
+	MOVQ         24(DX), AX
+	VBROADCASTSS (R12), Z5
+	VBROADCASTSS 4(R12), Z6
+	VBROADCASTSS 8(R12), Z7
+	CMPQ         AX, $2
+	JLT          s2blk
+	VBROADCASTSS 12(R12), Z8
+	VBROADCASTSS 16(R12), Z9
+	VBROADCASTSS 20(R12), Z10
+	JEQ          s2blk
+	VBROADCASTSS 24(R12), Z11
+	VBROADCASTSS 28(R12), Z12
+	VBROADCASTSS 32(R12), Z13
+
+s2blk:
+	CMPQ     CX, $32
+	JLT      s1blk
+	MOVQ     R8, R13
+	VPTESTMD (R13), Z24, K1
+	VPTESTMD 64(R13), Z24, K2
+	ADDQ     R9, R13
+	VPTESTMD (R13), Z24, K3
+	VPTESTMD 64(R13), Z24, K4
+	ADDQ     R9, R13
+	VPTESTMD (R13), Z24, K5
+	VPTESTMD 64(R13), Z24, K6
+	MOVQ     SI, BX
+	MOVQ     DI, R12
+	MOVQ     nb+64(FP), R13
+
+s2pl:
+	VMOVAPS   Z23, Z0
+	VMOVAPS   Z23, Z1
+	VMOVUPS.Z (BX), K1, Z19
+	VMOVUPS.Z 64(BX), K2, Z20
+	VMULPS    Z19, Z5, Z19
+	VMULPS    Z20, Z5, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z (BX)(R10*1), K3, Z19
+	VMOVUPS.Z 64(BX)(R10*1), K4, Z20
+	VMULPS    Z19, Z6, Z19
+	VMULPS    Z20, Z6, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z (BX)(R10*2), K5, Z19
+	VMOVUPS.Z 64(BX)(R10*2), K6, Z20
+	VMULPS    Z19, Z7, Z19
+	VMULPS    Z20, Z7, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	CMPQ      AX, $2
+	JLT       s2add
+	LEAQ      (BX)(R14*1), R11
+	VMOVUPS.Z (R11), K1, Z19
+	VMOVUPS.Z 64(R11), K2, Z20
+	VMULPS    Z19, Z8, Z19
+	VMULPS    Z20, Z8, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z (R11)(R10*1), K3, Z19
+	VMOVUPS.Z 64(R11)(R10*1), K4, Z20
+	VMULPS    Z19, Z9, Z19
+	VMULPS    Z20, Z9, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z (R11)(R10*2), K5, Z19
+	VMOVUPS.Z 64(R11)(R10*2), K6, Z20
+	VMULPS    Z19, Z10, Z19
+	VMULPS    Z20, Z10, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	CMPQ      AX, $2
+	JEQ       s2add
+	LEAQ      (R11)(R14*1), R11
+	VMOVUPS.Z (R11), K1, Z19
+	VMOVUPS.Z 64(R11), K2, Z20
+	VMULPS    Z19, Z11, Z19
+	VMULPS    Z20, Z11, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z (R11)(R10*1), K3, Z19
+	VMOVUPS.Z 64(R11)(R10*1), K4, Z20
+	VMULPS    Z19, Z12, Z19
+	VMULPS    Z20, Z12, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+	VMOVUPS.Z (R11)(R10*2), K5, Z19
+	VMOVUPS.Z 64(R11)(R10*2), K6, Z20
+	VMULPS    Z19, Z13, Z19
+	VMULPS    Z20, Z13, Z20
+	VADDPS    Z19, Z0, Z0
+	VADDPS    Z20, Z1, Z1
+
+s2add:
+	CMPQ   add+152(FP), $0
+	JEQ    s2act
+	VADDPS (R12), Z0, Z0
+	VADDPS 64(R12), Z1, Z1
+
+s2act:
+	CMPQ   act+160(FP), $0
+	JEQ    s2store
+	VMAXPS Z0, Z21, Z0
+	VMAXPS Z1, Z21, Z1
+	VMINPS Z0, Z22, Z0
+	VMINPS Z1, Z22, Z1
+
+s2store:
+	VMOVUPS Z0, (R12)
+	VMOVUPS Z1, 64(R12)
+	ADDQ    hw+88(FP), BX
+	ADDQ    ohw+96(FP), R12
+	DECQ    R13
+	JNZ     s2pl
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	ADDQ    $128, R8
+	SUBQ    $32, CX
+	JMP     s2blk
+
+s1blk:
+	// 16 or fewer outputs at a time, the lane mask K7 ANDed into each tap's.
+	TESTQ       CX, CX
+	JEQ         snext
+	MOVQ        $16, DX
+	CMPQ        CX, DX
+	CMOVQLT     CX, DX
+	MOVL        $1, R11
+	XCHGQ       CX, DX
+	SHLL        CX, R11 // 1 << DX (the count must be in CL)
+	XCHGQ       CX, DX
+	DECL        R11
+	KMOVW       R11, K7
+	MOVQ        R8, R13
+	VMOVDQU32.Z (R13), K7, Z4
+	VPTESTMD    Z4, Z4, K7, K1
+	ADDQ        R9, R13
+	VMOVDQU32.Z (R13), K7, Z4
+	VPTESTMD    Z4, Z4, K7, K3
+	ADDQ        R9, R13
+	VMOVDQU32.Z (R13), K7, Z4
+	VPTESTMD    Z4, Z4, K7, K5
+	MOVQ        SI, BX
+	MOVQ        DI, R12
+	MOVQ        nb+64(FP), R13
+
+s1pl:
+	VMOVAPS   Z23, Z0
+	VMOVUPS.Z (BX), K1, Z19
+	VMULPS    Z19, Z5, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z (BX)(R10*1), K3, Z19
+	VMULPS    Z19, Z6, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z (BX)(R10*2), K5, Z19
+	VMULPS    Z19, Z7, Z19
+	VADDPS    Z19, Z0, Z0
+	CMPQ      AX, $2
+	JLT       s1add
+	LEAQ      (BX)(R14*1), R11
+	VMOVUPS.Z (R11), K1, Z19
+	VMULPS    Z19, Z8, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z (R11)(R10*1), K3, Z19
+	VMULPS    Z19, Z9, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z (R11)(R10*2), K5, Z19
+	VMULPS    Z19, Z10, Z19
+	VADDPS    Z19, Z0, Z0
+	CMPQ      AX, $2
+	JEQ       s1add
+	LEAQ      (R11)(R14*1), R11
+	VMOVUPS.Z (R11), K1, Z19
+	VMULPS    Z19, Z11, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z (R11)(R10*1), K3, Z19
+	VMULPS    Z19, Z12, Z19
+	VADDPS    Z19, Z0, Z0
+	VMOVUPS.Z (R11)(R10*2), K5, Z19
+	VMULPS    Z19, Z13, Z19
+	VADDPS    Z19, Z0, Z0
+
+s1add:
+	CMPQ      add+152(FP), $0
+	JEQ       s1act
+	VMOVUPS.Z (R12), K7, Z19
+	VADDPS    Z19, Z0, Z0
+
+s1act:
+	CMPQ   act+160(FP), $0
+	JEQ    s1store
+	VMAXPS Z0, Z21, Z0
+	VMINPS Z0, Z22, Z0
+
+s1store:
+	VMOVUPS Z0, K7, (R12)
+	ADDQ    hw+88(FP), BX
+	ADDQ    ohw+96(FP), R12
+	DECQ    R13
+	JNZ     s1pl
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	SUBQ    DX, CX
+	JMP     s1blk
+
+snext:
+	ADDQ $40, rp-72(SP)
+	DECQ nr-80(SP)
+	JNZ  srun
+	MOVQ ldi+72(FP), AX
+	ADDQ AX, chs-16(SP)
+	MOVQ ldo+80(FP), AX
+	ADDQ AX, chd-8(SP)
+	MOVQ wstep+144(FP), AX
+	ADDQ AX, chw-24(SP)
+	MOVQ bstep+136(FP), AX
+	ADDQ AX, chb-32(SP)
+	DECQ nc-40(SP)
+	JNZ  sch
+	VZEROUPPER
+	RET
+
+// func dwPlanes2k512(dst, src, w, bias *float32, rows *dwRow2, nrow, nch, nb, ldi, ldo, hw, ohw, n, kw, kh, dil, rs, pl, sw, bstep, wstep, act int, lo, hi float32)
+// dwRows2k512 over whole planes, as dwPlanes3k512 is dwRows3k512's: nb planes of each of nch
+// channels (the strides ldi, ldo, hw, ohw, bstep and wstep in bytes; n, kw, dil, rs, pl and sw
+// in values; kh the kernel's rows), each plane the nrow output rows of stride2Rows (dwRow2: byte
+// offsets of the row's outputs, of the source row of its first kernel row inside and of that
+// row's weights; the kernel rows inside), each row of n outputs computed exactly as one
+// dwRows2k512 call computes it, then clamped as clipAVX clamps when act. nrow, nch, nb, n and
+// every row's kh are positive. sm-104(SP) selects the loop: 0 qvec's, row by row as
+// dwRows2k512; 1 qsmall (rows of at most 16 outputs, three taps); 2 and 3 tch (those, kernels of
+// at most three rows, a row of every plane in turn).
+TEXT ·dwPlanes2k512(SB), NOSPLIT, $104-184
+	MOVQ         dil+120(FP), R10
+	SHLQ         $2, R10
+	MOVQ         rs+128(FP), R14
+	SHLQ         $2, R14
+	VMOVDQU32    dwLanes<>(SB), Z29
+	MOVL         $16, AX
+	VPBROADCASTD AX, Z30
+	VPADDD       Z29, Z30, Z30        // 16 … 31
+	VPADDD       Z29, Z29, Z31        // 0, 2, …, 30
+	MOVQ         sw+144(FP), AX
+	VPBROADCASTD AX, Z22
+	VBROADCASTSS lo+176(FP), Z24
+	VBROADCASTSS hi+180(FP), Z25
+	// A vector whose first tap starts at source column c reads plainly when c ≥ 0 and
+	// c + (kw−1)·dil + 31 < sw.
+	MOVQ         kw+104(FP), R9
+	DECQ         R9
+	IMULQ        dil+120(FP), R9
+	SUBQ         R9, AX
+	SUBQ         $31, AX
+	MOVQ         AX, fast-96(SP)
+	MOVQ         $0, sm-104(SP)
+	CMPQ         n+96(FP), $16
+	JGT          qstart
+	CMPQ         kw+104(FP), $3
+	JNE          qstart
+	// Rows of at most 16 outputs of three taps each (MobileNet's 7- and 14-wide planes): each
+	// tap's lane masks are those qslow computes for the row's only vector, which are the same in
+	// every row, so they are computed once: K1, K2; K5, K6; K3, K4 for taps 0, 1, 2, K7 for the
+	// outputs.
+	MOVQ         $1, sm-104(SP)
+	MOVQ         n+96(FP), R9
+	LEAQ         -1(R9)(R9*1), R13
+	VPBROADCASTD R13, Z21
+	VPCMPUD      $1, Z21, Z29, K3
+	VPCMPUD      $1, Z21, Z30, K4
+	VPBROADCASTD R9, Z21
+	VPCMPUD      $1, Z21, Z29, K7
+	XORQ         R13, R13
+	SUBQ         pl+136(FP), R13
+	VPBROADCASTD R13, Z28
+	VPADDD       Z29, Z28, Z27
+	VPADDD       Z30, Z28, Z26
+	VPCMPUD      $1, Z22, Z27, K3, K1
+	VPCMPUD      $1, Z22, Z26, K4, K2
+	ADDQ         dil+120(FP), R13
+	VPBROADCASTD R13, Z28
+	VPADDD       Z29, Z28, Z27
+	VPADDD       Z30, Z28, Z26
+	VPCMPUD      $1, Z22, Z27, K3, K5
+	VPCMPUD      $1, Z22, Z26, K4, K6
+	ADDQ         dil+120(FP), R13
+	VPBROADCASTD R13, Z28
+	VPADDD       Z29, Z28, Z27
+	VPADDD       Z30, Z28, Z26
+	VPCMPUD      $1, Z22, Z27, K3, K3
+	VPCMPUD      $1, Z22, Z26, K4, K4
+	// Kernels of at most three rows: tch, with the upper loads (sm 3) or, where their lanes are
+	// all masked off (at most 8 outputs, dil 1), without them (sm 2, Z3 +0 as those lanes): a
+	// masked load costs as much with no lane as with all.
+	CMPQ         kh+112(FP), $3
+	JGT          qstart
+	MOVQ         $3, sm-104(SP)
+	KORTESTW     K2, K6
+	JNZ          qstart
+	KORTESTW     K4, K4
+	JNZ          qstart
+	MOVQ         $2, sm-104(SP)
+	VPXORD       Z3, Z3, Z3
+
+qstart:
+	MOVQ         dst+0(FP), AX
+	MOVQ         AX, chd-8(SP)
+	MOVQ         src+8(FP), AX
+	MOVQ         AX, chs-16(SP)
+	MOVQ         w+16(FP), AX
+	MOVQ         AX, chw-24(SP)
+	MOVQ         bias+24(FP), AX
+	MOVQ         AX, chb-32(SP)
+	MOVQ         nch+48(FP), AX
+	MOVQ         AX, nc-40(SP)
+	CMPQ         sm-104(SP), $2
+	JGE          tch
+
+qch:
+	MOVQ         chb-32(SP), AX
+	VBROADCASTSS (AX), Z23
+	MOVQ         chd-8(SP), AX
+	MOVQ         AX, pd-48(SP)
+	MOVQ         chs-16(SP), AX
+	MOVQ         AX, ps-56(SP)
+	MOVQ         nb+56(FP), AX
+	MOVQ         AX, np-64(SP)
+
+qplane:
+	MOVQ rows+32(FP), AX
+	MOVQ AX, rp-72(SP)
+	MOVQ nrow+40(FP), AX
+	MOVQ AX, nr-80(SP)
+
+qrow:
+	MOVQ rp-72(SP), DX
+	MOVQ pd-48(SP), DI
+	ADDQ 0(DX), DI
+	MOVQ ps-56(SP), SI
+	ADDQ 8(DX), SI
+	MOVQ chw-24(SP), AX
+	ADDQ 16(DX), AX
+	MOVQ AX, rw-88(SP)
+	MOVQ n+96(FP), CX
+	XORQ R8, R8
+	SUBQ pl+136(FP), R8 // R8: source column of output x, tap 0 (2x − pl)
+	CMPQ sm-104(SP), $0
+	JNE  qsmall // sm 1 (2 and 3 run tch)
+
+qvec:
+	TESTQ   CX, CX
+	JEQ     qnext
+	VMOVAPS Z23, Z0
+	MOVQ    rw-88(SP), R12
+	MOVQ    rp-72(SP), AX
+	MOVQ    24(AX), AX
+	LEAQ    (SI)(R8*4), BX
+	CMPQ    CX, $16
+	JLT     qslow
+	TESTQ   R8, R8
+	JS      qslow
+	CMPQ    R8, fast-96(SP)
+	JGE     qslow
+
+qfrow:
+	MOVQ BX, R11
+	MOVQ kw+104(FP), DX
+
+qftap:
+	VBROADCASTSS (R12), Z2
+	VMOVUPS      (R11), Z1
+	VMOVUPS      64(R11), Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z2, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         R10, R11
+	ADDQ         $4, R12
+	DECQ         DX
+	JNZ          qftap
+	ADDQ         R14, BX
+	DECQ         AX
+	JNZ          qfrow
+	CMPQ         act+168(FP), $0
+	JEQ          qfstore
+	VMAXPS       Z0, Z24, Z0
+	VMINPS       Z0, Z25, Z0
+
+qfstore:
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, DI
+	ADDQ    $32, R8
+	SUBQ    $16, CX
+	JMP     qvec
+
+qslow:
+	// r = min(n left, 16) outputs; K3, K4: the source lanes they use (< 2r − 1); K7: r lanes.
+	MOVQ         $16, R9
+	CMPQ         CX, R9
+	CMOVQLT      CX, R9
+	LEAQ         -1(R9)(R9*1), R13
+	VPBROADCASTD R13, Z21
+	VPCMPUD      $1, Z21, Z29, K3
+	VPCMPUD      $1, Z21, Z30, K4
+	VPBROADCASTD R9, Z21
+	VPCMPUD      $1, Z21, Z29, K7
+
+qsrow:
+	MOVQ BX, R11
+	MOVQ kw+104(FP), DX
+	MOVQ R8, R13
+
+qstap:
+	// K1, K2: the lanes whose source column (R13 + lane) is inside the row.
+	VPBROADCASTD R13, Z28
+	VPADDD       Z29, Z28, Z27
+	VPADDD       Z30, Z28, Z26
+	VPCMPUD      $1, Z22, Z27, K3, K1
+	VPCMPUD      $1, Z22, Z26, K4, K2
+	VMOVUPS.Z    (R11), K1, Z1
+	VMOVUPS.Z    64(R11), K2, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VBROADCASTSS (R12), Z2
+	VMULPS       Z1, Z2, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         R10, R11
+	ADDQ         dil+120(FP), R13
+	ADDQ         $4, R12
+	DECQ         DX
+	JNZ          qstap
+	ADDQ         R14, BX
+	DECQ         AX
+	JNZ          qsrow
+	CMPQ         act+168(FP), $0
+	JEQ          qsstore
+	VMAXPS       Z0, Z24, Z0
+	VMINPS       Z0, Z25, Z0
+
+qsstore:
+	VMOVUPS Z0, K7, (DI)
+	ADDQ    $64, DI
+	ADDQ    $32, R8
+	SUBQ    R9, CX
+	JMP     qvec
+
+qsmall:
+	// The row as qslow computes it, with the lane masks computed once.
+	VMOVAPS Z23, Z0
+	MOVQ    rw-88(SP), R12
+	MOVQ    rp-72(SP), AX
+	MOVQ    24(AX), AX
+	LEAQ    (SI)(R8*4), BX
+
+qsmrow:
+	MOVQ         BX, R11
+	VMOVUPS.Z    (R11), K1, Z1
+	VMOVUPS.Z    64(R11), K2, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VBROADCASTSS (R12), Z2
+	VMULPS       Z1, Z2, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         R10, R11
+	VMOVUPS.Z    (R11), K5, Z1
+	VMOVUPS.Z    64(R11), K6, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VBROADCASTSS 4(R12), Z2
+	VMULPS       Z1, Z2, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         R10, R11
+	VMOVUPS.Z    (R11), K3, Z1
+	VMOVUPS.Z    64(R11), K4, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VBROADCASTSS 8(R12), Z2
+	VMULPS       Z1, Z2, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         $12, R12
+	ADDQ         R14, BX
+	DECQ         AX
+	JNZ          qsmrow
+	CMPQ         act+168(FP), $0
+	JEQ          qsmstore
+	VMAXPS       Z0, Z24, Z0
+	VMINPS       Z0, Z25, Z0
+
+qsmstore:
+	VMOVUPS Z0, K7, (DI)
+	JMP     qnext
+
+qnext:
+	// The next row, plane, channel.
+	ADDQ $32, rp-72(SP)
+	DECQ nr-80(SP)
+	JNZ  qrow
+	MOVQ hw+80(FP), AX
+	ADDQ AX, ps-56(SP)
+	MOVQ ohw+88(FP), AX
+	ADDQ AX, pd-48(SP)
+	DECQ np-64(SP)
+	JNZ  qplane
+	MOVQ ldi+64(FP), AX
+	ADDQ AX, chs-16(SP)
+	MOVQ ldo+72(FP), AX
+	ADDQ AX, chd-8(SP)
+	MOVQ wstep+160(FP), AX
+	ADDQ AX, chw-24(SP)
+	MOVQ bstep+152(FP), AX
+	ADDQ AX, chb-32(SP)
+	DECQ nc-40(SP)
+	JNZ  qch
+	VZEROUPPER
+	RET
+
+tch:
+	// Rows of at most 16 outputs and kernels of at most three rows (above): qsmall's operations
+	// in the same order for each output, a row of every plane of the channel in turn so that its
+	// weights are broadcast once (Z5 … Z13) for all planes; tplane without the upper loads,
+	// uplane with them.
+	MOVQ         chb-32(SP), AX
+	VBROADCASTSS (AX), Z23
+	MOVQ         rows+32(FP), AX
+	MOVQ         AX, rp-72(SP)
+	MOVQ         nrow+40(FP), AX
+	MOVQ         AX, nr-80(SP)
+	MOVQ         hw+80(FP), R9
+	MOVQ         ohw+88(FP), R13
+	MOVQ         pl+136(FP), R8
+	SHLQ         $2, R8
+
+trow:
+	MOVQ         rp-72(SP), DX
+	MOVQ         chd-8(SP), DI
+	ADDQ         0(DX), DI
+	MOVQ         chs-16(SP), BX
+	ADDQ         8(DX), BX
+	SUBQ         R8, BX            // the source of output 0, tap 0: column −pl
+	MOVQ         chw-24(SP), R12
+	ADDQ         16(DX), R12
+	MOVQ         24(DX), AX
+	VBROADCASTSS (R12), Z5
+	VBROADCASTSS 4(R12), Z6
+	VBROADCASTSS 8(R12), Z7
+	CMPQ         AX, $2
+	JLT          tw
+	VBROADCASTSS 12(R12), Z8
+	VBROADCASTSS 16(R12), Z9
+	VBROADCASTSS 20(R12), Z10
+	JEQ          tw
+	VBROADCASTSS 24(R12), Z11
+	VBROADCASTSS 28(R12), Z12
+	VBROADCASTSS 32(R12), Z13
+
+tw:
+	MOVQ nb+56(FP), CX
+	CMPQ sm-104(SP), $3
+	JEQ  uplane
+
+tplane:
+	VMOVAPS      Z23, Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z5, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (BX)(R10*1), K5, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z6, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (BX)(R10*2), K3, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z7, Z1
+	VADDPS       Z1, Z0, Z0
+	CMPQ         AX, $2
+	JLT          tact
+	LEAQ         (BX)(R14*1), R11
+	VMOVUPS.Z    (R11), K1, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z8, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*1), K5, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z9, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*2), K3, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z10, Z1
+	VADDPS       Z1, Z0, Z0
+	CMPQ         AX, $2
+	JEQ          tact
+	LEAQ         (R11)(R14*1), R11
+	VMOVUPS.Z    (R11), K1, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z11, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*1), K5, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z12, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*2), K3, Z1
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z13, Z1
+	VADDPS       Z1, Z0, Z0
+
+tact:
+	CMPQ   act+168(FP), $0
+	JEQ    tstore
+	VMAXPS Z0, Z24, Z0
+	VMINPS Z0, Z25, Z0
+
+tstore:
+	VMOVUPS Z0, K7, (DI)
+	ADDQ    R13, DI
+	ADDQ    R9, BX
+	DECQ    CX
+	JNZ     tplane
+
+tnext:
+	ADDQ    $32, rp-72(SP)
+	DECQ    nr-80(SP)
+	JNZ     trow
+	MOVQ    ldi+64(FP), AX
+	ADDQ    AX, chs-16(SP)
+	MOVQ    ldo+72(FP), AX
+	ADDQ    AX, chd-8(SP)
+	MOVQ    wstep+160(FP), AX
+	ADDQ    AX, chw-24(SP)
+	MOVQ    bstep+152(FP), AX
+	ADDQ    AX, chb-32(SP)
+	DECQ    nc-40(SP)
+	JNZ     tch
+	VZEROUPPER
+	RET
+
+uplane:
+	VMOVAPS      Z23, Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VMOVUPS.Z    64(BX), K2, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z5, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (BX)(R10*1), K5, Z1
+	VMOVUPS.Z    64(BX)(R10*1), K6, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z6, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (BX)(R10*2), K3, Z1
+	VMOVUPS.Z    64(BX)(R10*2), K4, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z7, Z1
+	VADDPS       Z1, Z0, Z0
+	CMPQ         AX, $2
+	JLT          uact
+	LEAQ         (BX)(R14*1), R11
+	VMOVUPS.Z    (R11), K1, Z1
+	VMOVUPS.Z    64(R11), K2, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z8, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*1), K5, Z1
+	VMOVUPS.Z    64(R11)(R10*1), K6, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z9, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*2), K3, Z1
+	VMOVUPS.Z    64(R11)(R10*2), K4, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z10, Z1
+	VADDPS       Z1, Z0, Z0
+	CMPQ         AX, $2
+	JEQ          uact
+	LEAQ         (R11)(R14*1), R11
+	VMOVUPS.Z    (R11), K1, Z1
+	VMOVUPS.Z    64(R11), K2, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z11, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*1), K5, Z1
+	VMOVUPS.Z    64(R11)(R10*1), K6, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z12, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS.Z    (R11)(R10*2), K3, Z1
+	VMOVUPS.Z    64(R11)(R10*2), K4, Z3
+	VPERMT2PS    Z3, Z31, Z1
+	VMULPS       Z1, Z13, Z1
+	VADDPS       Z1, Z0, Z0
+
+uact:
+	CMPQ   act+168(FP), $0
+	JEQ    ustore
+	VMAXPS Z0, Z24, Z0
+	VMINPS Z0, Z25, Z0
+
+ustore:
+	VMOVUPS Z0, K7, (DI)
+	ADDQ    R13, DI
+	ADDQ    R9, BX
+	DECQ    CX
+	JNZ     uplane
+	JMP     tnext

@@ -51,3 +51,13 @@ func dwRows2At(out, src []float32, row int, w []float32, kw, dil, kh, rs, pl, sw
 
 // maskedRows reports false: no kernel masks its reads here.
 func maskedRows() bool { return false }
+
+// planes3 reports false: there is no kernel that may read past its source.
+func (d *dwGeom) planes3(dst, src, w, bias []float32, nch, nb, ldi, ldo int, add, act bool, lo, hi float32) bool {
+	return false
+}
+
+// planes2 reports false: there is no kernel that masks its reads.
+func (d *dwGeom) planes2(dst, src, w, bias []float32, nch, nb, ldi, ldo int, act bool, lo, hi float32) bool {
+	return false
+}

@@ -49,10 +49,32 @@ func dwRows2Go(out, src, w []float32, kw, dil, kh, rs int, bias float32) {
 type dwGeom struct {
 	sh, sw, dh, dw, kh, kw, sy, sx, dy, dx, pt, pl int
 	mask                                           []uint32
+	// runs is flatPlane's runs for planes3 (kw = 3, flat), rows2 stride2Rows's rows for planes2
+	// (stride 2 across), each nil where it does not apply.
+	runs  []dwRun
+	rows2 []dwRow2
 }
 
-// withMask returns d with its mask.
+// dwRow2 is one of stride2Rows's output rows as dwPlanes2k512 takes it: the byte offsets of its
+// outputs in the destination plane, of the source row of its first kernel row inside in the
+// source plane and of that kernel row in the channel's weights; the kernel rows inside. The kernel
+// reads it as four 8-byte words, dwRun as five (TestDwPlanesRecordLayout).
+type dwRow2 struct {
+	out, src, w, kh int
+}
+
+// dwRun is one of flatPlane's runs of rows with the same kernel rows inside, as dwPlanes3k512
+// takes it: the byte offsets of its first output (and mask value) in the destination plane, of
+// its tap (lo, 0) source from the source plane's start (negative when that tap is masked) and of
+// kernel row lo in the channel's weights; its kernel rows and outputs. It is the same for every
+// plane of a convolution.
+type dwRun struct {
+	out, src, w, kh, n int
+}
+
+// withMask returns d with its mask and runs.
 func (d dwGeom) withMask() dwGeom {
+	d.runs, d.rows2 = d.planeRuns(), d.planeRows2()
 	if !d.flat() {
 		d.mask = make([]uint32, (d.dw-1)*d.sx+1)
 		for k := range d.mask {
@@ -129,14 +151,7 @@ func (d *dwGeom) flatPlane(dst, src, w []float32, add bool, bias float32) {
 	W, ext := d.dw, (d.kw-1)*d.dx
 	n := d.dh * W
 	for y := 0; y < d.dh; {
-		lo, hi := d.rows(y)
-		y1 := y + 1
-		for y1 < d.dh {
-			if l, h := d.rows(y1); l != lo || h != hi {
-				break
-			}
-			y1++
-		}
+		y1, lo, hi := d.run(y)
 		a, b := y*W, y*W
 		if lo < hi && d.kw == 3 {
 			// The whole run in one call where the kernel reads no masked tap (every tap it reads
@@ -161,6 +176,54 @@ func (d *dwGeom) flatPlane(dst, src, w []float32, add bool, bias float32) {
 		}
 		y = y1
 	}
+}
+
+// run returns the end of the run of destination rows from y on with the kernel rows [lo, hi)
+// inside.
+func (d *dwGeom) run(y int) (y1, lo, hi int) {
+	lo, hi = d.rows(y)
+	for y1 = y + 1; y1 < d.dh; y1++ {
+		if l, h := d.rows(y1); l != lo || h != hi {
+			break
+		}
+	}
+	return y1, lo, hi
+}
+
+// planeRuns returns flatPlane's runs where each is one dwRows3At call (flat, kw = 3, at least
+// one kernel row inside every run), else nil: a run without kernel rows is pixel's.
+func (d *dwGeom) planeRuns() []dwRun {
+	if !d.flat() || d.kw != 3 {
+		return nil
+	}
+	var runs []dwRun
+	for y := 0; y < d.dh; {
+		y1, lo, hi := d.run(y)
+		if lo >= hi {
+			return nil
+		}
+		off := (lo*d.dy-d.pt)*d.dw - d.pl // as flatPlane's
+		runs = append(runs, dwRun{out: 4 * y * d.dw, src: 4 * (y*d.dw + off), w: 4 * 3 * lo, kh: hi - lo, n: (y1 - y) * d.dw})
+		y = y1
+	}
+	return runs
+}
+
+// planeRows2 returns stride2Rows's rows where each is one dwRows2At call (stride 2 across, not
+// flat, at least one kernel row inside every row), else nil.
+func (d *dwGeom) planeRows2() []dwRow2 {
+	if d.sx != 2 || d.flat() {
+		return nil
+	}
+	rows := make([]dwRow2, d.dh)
+	for y := range rows {
+		lo, hi := d.rows(y)
+		if lo >= hi {
+			return nil
+		}
+		rows[y] = dwRow2{out: 4 * y * d.dw, src: 4 * (y*d.sy + lo*d.dy - d.pt) * d.sw, w: 4 * lo * d.kw, kh: hi - lo}
+	}
+	return rows
 }
 
 // rowsPlane computes the destination plane row by row for a horizontal stride of 1 or 2: each

@@ -254,6 +254,9 @@ func (g *gconv) depthwiseForward(x *execCtx, n int, src []float32, ldi int, dst 
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
 	if fg := &g.fgeo; fg.flat() || g.sw <= 2 {
+		if g.dwPlanesForward(n, src, ldi, dst, ldo) {
+			return
+		}
 		k := g.kh * g.kw
 		for co := range g.cout {
 			ci := co / mult
@@ -374,6 +377,9 @@ func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gi
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
 	if bg := &g.bgeo; g.backFlipped() && bg.flat() {
+		if g.dwPlanesBackward(n, gout, ldo, gin, ldi) {
+			return
+		}
 		k := g.kh * g.kw
 		for co := range g.cout {
 			ci := co / mult

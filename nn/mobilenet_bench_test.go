@@ -97,6 +97,10 @@ func BenchmarkMobileNetV2Layers(b *testing.B) {
 		{"dw-s2-96x112", Shape{96, 112, 112}, 96, 3, 2, 96},
 		{"dw-s2-576x14", Shape{576, 14, 14}, 576, 3, 2, 576},
 		{"pw-24to144x56", Shape{24, 56, 56}, 144, 1, 1, 1},
+		{"dw-s1-960x7", Shape{960, 7, 7}, 960, 3, 1, 960},
+		{"dw-s1-384x14", Shape{384, 14, 14}, 384, 3, 1, 384},
+		{"dw-s1-32x112", Shape{32, 112, 112}, 32, 3, 1, 32},
+		{"dw-s1-192x28", Shape{192, 28, 28}, 192, 3, 1, 192},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(5, 6))
