@@ -453,6 +453,9 @@ func (g *gconv) depthwiseBackward(x *execCtx, n int, gout []float32, ldo int, gi
 // call) and added straight onto the input gradient row under that kernel row, its columns
 // inside the input only.
 func (g *gconv) depthwiseBackRows(x *execCtx, n int, gout []float32, ldo int, gin []float32, ldi int) {
+	if g.depthwiseBack2(n, gout, ldo, gin, ldi) {
+		return // stride 2, three taps: whole planes per kernel call, the same bits (dwback2.go)
+	}
 	hw, ohw := g.in.H*g.in.W, g.out.H*g.out.W
 	mult := g.cout / g.cin
 	// up is the spread row with ext zeros on either side; only its every sw-th column from ext
