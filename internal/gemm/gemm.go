@@ -19,6 +19,14 @@ const (
 	mcMax        = 96 // multiple of mr
 	ncMax        = 1024
 	prefetchRows = 16
+	// thinRows is the most rows (four row panels) that kernelThin multiplies at a time, and
+	// the most for which Mul takes its path whatever K: each B panel then feeds one pass only,
+	// so packing it would be a wasted store, and the edge rows need no copy.
+	thinRows = 4 * mr
+	// thinK is the longest K block for which Mul takes kernelThin's path whatever M, thinRows
+	// rows at a time: B's block is short enough to stay in L2 between the groups of rows, and
+	// the panel-by-panel path's calls and packing cost most with the fewest k steps.
+	thinK = 32
 )
 
 // Packed is a row-major M×K matrix A, packed once (weights are frozen) into panels for the
@@ -177,9 +185,13 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 			if shift != nil {
 				sh = shift[pc : pc+kb]
 			}
+			q0 := 0 // the B panels done by mulThin
+			if grad == nil {
+				q0 = a.mulThin(c[jc:], ldc, b[pc*ldb+jc:], ldb, pc, kb, min(ncMax, n-jc)/nr, beta, sc, sh, relu, ws)
+			}
 			for ic := 0; ic < m; ic += mcMax {
 				iEnd := min(ic+mcMax, m)
-				for q := 0; q < np; q++ {
+				for q := q0; q < np; q++ {
 					j0 := jc + q*nr
 					w := min(nr, n-j0)
 					slot := 0
@@ -259,6 +271,23 @@ func (a *Packed) mul(c []float32, ldc int, b []float32, ldb int, n int, op *RowO
 			}
 		}
 	}
+}
+
+// mulThin multiplies all of A's rows by panels full panels of B's K block pc (kb rows at b, row
+// stride ldb) with kernelThin, thinRows rows of C at a time, when the kernel has it and A is
+// thin (few rows, or a short K block); it returns the number of panels it did, 0 or panels.
+// Each group of rows reads the B block in place: the first from memory, the next ones from
+// L2, where a block of at most thinK rows of ncMax columns (128 KiB) stays.
+func (a *Packed) mulThin(c []float32, ldc int, b []float32, ldb, pc, kb, panels int, beta bool, sc, sh []float32, relu bool, ws *Workspace) int {
+	m, k := a.M, a.K
+	if panels == 0 || !(m <= thinRows || kb <= thinK) || !hasThin(ws.kern) {
+		return 0
+	}
+	// hasThin was kernelThin's only refusal that depends on more than these arguments.
+	for i0 := 0; i0 < m; i0 += thinRows {
+		kernelThin(ws.kern, kb, a.data[(i0/mr)*k*mr+pc*mr:], k*mr, b, ldb, c[i0*ldc:], ldc, beta, min(thinRows, m-i0), panels, sc, sh, relu)
+	}
+	return panels
 }
 
 // sliceFrom is v[i:], or nil for a nil v.

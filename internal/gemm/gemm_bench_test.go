@@ -124,3 +124,17 @@ func BenchmarkMulGrad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMulThin measures the products with few rows (M ≤ 24) or few columns of A (K ≤ 32)
+// that MobileNetV2's 1×1 convolutions run, on one in-cache column block; nn's
+// BenchmarkThin1x1 runs them streaming from memory as the engine does.
+func BenchmarkMulThin(b *testing.B) {
+	for _, s := range []struct{ m, k, n int }{
+		{16, 32, 1024}, {18, 32, 1024}, {24, 32, 1024}, {16, 96, 1024}, {96, 16, 1024}, {12, 432, 1024},
+		// Row strides that are no multiple of 4 KiB, as in the engine (n·HW + 16 floats): with
+		// ldc = 1024, C's rows all fall in the same L1 sets. The last two keep the panel path.
+		{16, 32, 1000}, {16, 96, 1000}, {32, 16, 1000}, {96, 16, 1000}, {144, 24, 1000}, {384, 64, 1000}, {576, 96, 1000},
+	} {
+		b.Run(fmt.Sprintf("M%d_K%d_N%d", s.m, s.k, s.n), func(b *testing.B) { benchMul(b, s.m, s.k, s.n, nil) })
+	}
+}

@@ -200,3 +200,34 @@ func kernelRows(kern kernelID, k int, a []float32, ak int, b, c []float32, ldc i
 	kernelRowsAVX(k, &a[0], &b[0], &c[0], ldc, beta, rows, (ak-k*mr)*4, xp, sp, tp, mode)
 	return true
 }
+
+// kernelThin512 multiplies the row panels of A holding rows rows (at most 24) by panels
+// 16-column panels of B read in place; see the assembly.
+//
+//go:noescape
+func kernelThin512(k int, a *float32, ak int, src *float32, ldb int, c *float32, ldc int, beta bool, rows int, panels int, scale, shift *float32, relu bool)
+
+// kernelThin computes C = A·op(B), or C += A·op(B) with beta, for all rows (at most thinRows)
+// of A (row panels ak floats apart, from a) and the first panels·nr columns of B at src (k
+// rows, row stride ldb), where the kernel has a version for it (AVX-512); it reports false,
+// having done nothing, elsewhere. Each element gets the arithmetic of kernelPack's tiles.
+func kernelThin(kern kernelID, k int, a []float32, ak int, src []float32, ldb int, c []float32, ldc int, beta bool, rows, panels int, scale, shift []float32, relu bool) bool {
+	if kern.resolve() != kernAVX512 || rows <= 0 || rows > thinRows || panels <= 0 || k <= 0 {
+		return false
+	}
+	a = a[:(rows-1)/mr*ak+k*mr]
+	src = src[:(k-1)*ldb+panels*nr]
+	c = c[:(rows-1)*ldc+panels*nr]
+	var sc, sh *float32
+	if scale != nil {
+		sc = &scale[:k][0]
+	}
+	if shift != nil {
+		sh = &shift[:k][0]
+	}
+	kernelThin512(k, &a[0], ak, &src[0], ldb, &c[0], ldc, beta, rows, panels, sc, sh, relu)
+	return true
+}
+
+// hasThin reports whether kernelThin runs with kernel kern.
+func hasThin(kern kernelID) bool { return kern.resolve() == kernAVX512 }

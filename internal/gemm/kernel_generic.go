@@ -35,3 +35,9 @@ func kernelRows(kern kernelID, k int, a []float32, ak int, b, c []float32, ldc i
 func kernelPack4(kern kernelID, k int, a []float32, ak int, src []float32, ldb int, bp, c []float32, ldc int, beta bool, scale, shift []float32, relu bool, next uintptr) bool {
 	return false
 }
+
+func kernelThin(kern kernelID, k int, a []float32, ak int, src []float32, ldb int, c []float32, ldc int, beta bool, rows, panels int, scale, shift []float32, relu bool) bool {
+	return false
+}
+
+func hasThin(kern kernelID) bool { return false }

@@ -14,6 +14,7 @@ func emitAVX512(g *gen) {
 	g.kernelRows512()
 	g.pack(avx512, 1, "kernelPack512")
 	g.pack(avx512, 4, "kernelPack4x512")
+	g.kernelThin512()
 }
 
 // kernelRows512 has kernelRowsAVX's contract, with the row panels taken four at a time, then
