@@ -58,7 +58,11 @@
 // the kept columns only, deinterleaving each tap's source values; conv_depthwise.go) with the
 // sums of the tap-by-tap definition bit for bit, and its input gradient is the same loop on the
 // gradient with the flipped kernel (stride 1) or each spread gradient row through the reversed
-// kernel rows (stride 2), added in place; other groups are one im2col product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
+// kernel rows (stride 2), added in place. With AVX-512 and 3-wide kernels a whole layer is one
+// kernel call (dwplanes.go; the runs of rows, the same for every plane, are listed once; the
+// clamp fused into the stores) and the stride-2 input gradient a plane per call, the spread
+// built in registers (dwback2.go): on 7×7 and 14×14 planes the Go work around each plane had
+// cost as much as the arithmetic. Other groups are one im2col product per group. Elementwise layers: LeakyReLU, Clip, Sigmoid, HardSigmoid,
 // HardSwish, Tanh, Erf, GELU, Sqrt, Pow; Add, Sub, Mul and Div broadcast over C, H and W, with
 // Const operands that take no gradient. MaxPool and AvgPool2d follow PyTorch's windows (padding,
 // ceil mode, count_include_pad); MeanC and LayerNormC reduce over channels at each pixel;
