@@ -189,13 +189,10 @@ func biasClip(row []float32, b, lo, hi float32) {
 	biasClipGo(row[n:], b, lo, hi)
 }
 
-//go:noescape
-func dwRows3k512(out *float32, src uintptr, w *float32, mask *uint32, n, dil, kh, rs, ms, add int, bias float32)
-
 // dwRows3At is dwRows for kw = 3 on the source starting off values from src[0], off possibly
 // negative: the taps the mask zeroes are not read, so they may fall outside src; the others
 // must not. It reports false, doing nothing, where the kernel is not available (then the caller
-// keeps the taps inside itself).
+// keeps the taps inside itself). It is dwPlanes3k512 on one run of one plane.
 func dwRows3At(out, src []float32, off int, w []float32, mask []uint32, dil, kh, rs, ms int, add bool, bias float32) bool {
 	if !hasAVX512 {
 		return false
@@ -209,17 +206,16 @@ func dwRows3At(out, src []float32, off int, w []float32, mask []uint32, dil, kh,
 	if add {
 		a = 1
 	}
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(src))) + uintptr(4*off) // a uintptr: it may point outside src
-	dwRows3k512(&out[0], p, &w[0], &mask[0], len(out), dil, kh, rs, ms, a, bias)
+	// The run's source offset may point outside src (only at masked taps, which are not read).
+	run := dwRun{src: 4 * off, kh: kh, n: len(out)}
+	dwPlanes3k512(&out[0], unsafe.SliceData(src), &w[0], &bias, &mask[0], &run, 1, 1, 1, 0, 0, 0, 0,
+		4*dil, 4*rs, 4*ms, 0, 0, 0, a, 0, 0, 0)
 	runtime.KeepAlive(src)
 	return true
 }
 
 // maskedRows reports whether the kernels that mask their reads (dwRows2At, dwRows3At) run.
 func maskedRows() bool { return hasAVX512 }
-
-//go:noescape
-func dwRows2k512(out *float32, src uintptr, w *float32, n, kw, dil, kh, rs, pl, sw int, bias float32)
 
 // dwRows2At computes a whole output row of a stride-2 depthwise correlation: out[x] = bias +
 // Σᵢ Σⱼ w[i·kw+j]·S_i[2x + j·dil − pl], where S_i is the sw values of src from row + i·rs on and
@@ -234,8 +230,9 @@ func dwRows2At(out, src []float32, row int, w []float32, kw, dil, kh, rs, pl, sw
 	}
 	_ = src[row+(kh-1)*rs+sw-1]
 	_ = w[kh*kw-1]
-	dwRows2k512(&out[0], uintptr(unsafe.Pointer(&src[row])), &w[0], len(out), kw, dil, kh, rs, pl, sw, bias)
-	runtime.KeepAlive(src)
+	// dwPlanes2k512 on one row of one plane.
+	r := dwRow2{src: 4 * row, kh: kh}
+	dwPlanes2k512(&out[0], &src[0], &w[0], &bias, &r, 1, 1, 1, 0, 0, 0, 0, len(out), kw, kh, dil, rs, pl, sw, 0, 0, 0, 0, 0)
 	return true
 }
 

@@ -794,151 +794,7 @@ zdone:
 	VZEROUPPER
 	RET
 
-// func dwRows3k512(out *float32, src uintptr, w *float32, mask *uint32, n, dil, kh, rs, ms, add int, bias float32)
-// dwRows3x512's sums, with each tap's mask as a lane mask of its load: a masked lane is not read
-// at all (+0 in its place), so that src may start before, or its masked taps run past, the
-// source plane (flatPlane's first and last pixels, whose wrapped taps fall outside it). 32
-// outputs at a time (six lane masks), then 16 under the lane masks ANDed with the tail's.
-TEXT ·dwRows3k512(SB), NOSPLIT, $0-84
-	MOVQ         out+0(FP), DI
-	MOVQ         src+8(FP), SI
-	MOVQ         mask+24(FP), R8
-	MOVQ         n+32(FP), CX
-	MOVQ         dil+40(FP), R10
-	SHLQ         $2, R10
-	MOVQ         rs+56(FP), R14
-	SHLQ         $2, R14
-	MOVQ         ms+64(FP), R9
-	SHLQ         $2, R9
-	VBROADCASTSS bias+80(FP), Z23
-	VPTERNLOGD   $0xff, Z24, Z24, Z24 // all ones, for VPTESTMD
-
-k2:
-	CMPQ     CX, $32
-	JLT      k1
-	MOVQ     R8, R13
-	VPTESTMD (R13), Z24, K1
-	VPTESTMD 64(R13), Z24, K2
-	ADDQ     R9, R13
-	VPTESTMD (R13), Z24, K3
-	VPTESTMD 64(R13), Z24, K4
-	ADDQ     R9, R13
-	VPTESTMD (R13), Z24, K5
-	VPTESTMD 64(R13), Z24, K6
-	VMOVAPS  Z23, Z0
-	VMOVAPS  Z23, Z1
-	MOVQ     SI, BX
-	MOVQ     w+16(FP), R12
-	MOVQ     kh+48(FP), AX
-
-k2row:
-	VBROADCASTSS (R12), Z16
-	VBROADCASTSS 4(R12), Z17
-	VBROADCASTSS 8(R12), Z18
-	MOVQ         BX, R11
-	VMOVUPS.Z    (R11), K1, Z19
-	VMOVUPS.Z    64(R11), K2, Z20
-	VMULPS       Z19, Z16, Z19
-	VMULPS       Z20, Z16, Z20
-	VADDPS       Z19, Z0, Z0
-	VADDPS       Z20, Z1, Z1
-	ADDQ         R10, R11
-	VMOVUPS.Z    (R11), K3, Z19
-	VMOVUPS.Z    64(R11), K4, Z20
-	VMULPS       Z19, Z17, Z19
-	VMULPS       Z20, Z17, Z20
-	VADDPS       Z19, Z0, Z0
-	VADDPS       Z20, Z1, Z1
-	ADDQ         R10, R11
-	VMOVUPS.Z    (R11), K5, Z19
-	VMOVUPS.Z    64(R11), K6, Z20
-	VMULPS       Z19, Z18, Z19
-	VMULPS       Z20, Z18, Z20
-	VADDPS       Z19, Z0, Z0
-	VADDPS       Z20, Z1, Z1
-	ADDQ         $12, R12
-	ADDQ         R14, BX
-	DECQ         AX
-	JNZ          k2row
-	CMPQ         add+72(FP), $0
-	JEQ          k2store
-	VADDPS       (DI), Z0, Z0
-	VADDPS       64(DI), Z1, Z1
-
-k2store:
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	ADDQ    $128, DI
-	ADDQ    $128, SI
-	ADDQ    $128, R8
-	SUBQ    $32, CX
-	JMP     k2
-
-k1:
-	// 16 or fewer outputs at a time, the lane mask K7 ANDed into each tap's.
-	TESTQ CX, CX
-	JEQ   kdone
-	MOVQ  $16, DX
-	CMPQ  CX, DX
-	CMOVQLT CX, DX
-	MOVL  $1, AX
-	XCHGQ CX, DX
-	SHLL  CX, AX // 1 << DX (the count must be in CL)
-	XCHGQ CX, DX
-	DECL  AX
-	KMOVW AX, K7
-	MOVQ  R8, R13
-	VMOVDQU32.Z (R13), K7, Z4
-	VPTESTMD    Z4, Z4, K7, K1
-	ADDQ  R9, R13
-	VMOVDQU32.Z (R13), K7, Z4
-	VPTESTMD    Z4, Z4, K7, K3
-	ADDQ  R9, R13
-	VMOVDQU32.Z (R13), K7, Z4
-	VPTESTMD    Z4, Z4, K7, K5
-	VMOVAPS Z23, Z0
-	MOVQ    SI, BX
-	MOVQ    w+16(FP), R12
-	MOVQ    kh+48(FP), AX
-
-k1row:
-	VBROADCASTSS (R12), Z16
-	VBROADCASTSS 4(R12), Z17
-	VBROADCASTSS 8(R12), Z18
-	MOVQ         BX, R11
-	VMOVUPS.Z    (R11), K1, Z19
-	VMULPS       Z19, Z16, Z19
-	VADDPS       Z19, Z0, Z0
-	ADDQ         R10, R11
-	VMOVUPS.Z    (R11), K3, Z19
-	VMULPS       Z19, Z17, Z19
-	VADDPS       Z19, Z0, Z0
-	ADDQ         R10, R11
-	VMOVUPS.Z    (R11), K5, Z19
-	VMULPS       Z19, Z18, Z19
-	VADDPS       Z19, Z0, Z0
-	ADDQ         $12, R12
-	ADDQ         R14, BX
-	DECQ         AX
-	JNZ          k1row
-	CMPQ         add+72(FP), $0
-	JEQ          k1store
-	VMOVUPS.Z    (DI), K7, Z19
-	VADDPS       Z19, Z0, Z0
-
-k1store:
-	VMOVUPS Z0, K7, (DI)
-	ADDQ    $64, DI
-	ADDQ    $64, SI
-	ADDQ    $64, R8
-	SUBQ    DX, CX
-	JMP     k1
-
-kdone:
-	VZEROUPPER
-	RET
-
-// dwLanes holds 0, 1, …, 15: lane numbers, for dwRows2k512's lane masks.
+// dwLanes holds 0, 1, …, 15: lane numbers, for dwPlanes2k512's lane masks.
 DATA dwLanes<>+0(SB)/4, $0
 DATA dwLanes<>+4(SB)/4, $1
 DATA dwLanes<>+8(SB)/4, $2
@@ -957,134 +813,18 @@ DATA dwLanes<>+56(SB)/4, $14
 DATA dwLanes<>+60(SB)/4, $15
 GLOBL dwLanes<>(SB), RODATA|NOPTR, $64
 
-// func dwRows2k512(out *float32, src uintptr, w *float32, n, kw, dil, kh, rs, pl, sw int, bias float32)
-// A whole output row of a stride-2 depthwise correlation: out[x] = bias + Σᵢ Σⱼ
-// w[i·kw+j]·S_i[2x + j·dil − pl], S_i the source row at src + i·rs (sw values), +0 outside it;
-// the taps in order, each product rounded before its add (pixel's sums). Each tap loads the 32
-// source values of 16 outputs and keeps the even ones (VPERMT2PS). Vectors whose taps all lie
-// inside the row load plainly; the others (the row's ends, the last n mod 16) under lane masks
-// that read nothing outside the row or past the last output's values.
-TEXT ·dwRows2k512(SB), NOSPLIT, $16-84
-	MOVQ         out+0(FP), DI
-	MOVQ         src+8(FP), SI
-	MOVQ         n+24(FP), CX
-	MOVQ         dil+40(FP), R10
-	SHLQ         $2, R10
-	MOVQ         rs+56(FP), R14
-	SHLQ         $2, R14
-	VBROADCASTSS bias+80(FP), Z23
-	VMOVDQU32    dwLanes<>(SB), Z29
-	MOVL         $16, AX
-	VPBROADCASTD AX, Z30
-	VPADDD       Z29, Z30, Z30        // 16 … 31
-	VPADDD       Z29, Z29, Z31        // 0, 2, …, 30
-	MOVQ         sw+72(FP), AX
-	VPBROADCASTD AX, Z22
-	// A vector whose first tap starts at source column c reads plainly when c ≥ 0 and
-	// c + (kw−1)·dil + 31 < sw.
-	MOVQ         kw+32(FP), R9
-	DECQ         R9
-	IMULQ        dil+40(FP), R9
-	SUBQ         R9, AX
-	SUBQ         $31, AX
-	MOVQ         AX, fast-8(SP)
-	XORQ         R8, R8
-	SUBQ         pl+64(FP), R8        // R8: source column of output x, tap 0 (2x − pl)
-
-s5vec:
-	TESTQ   CX, CX
-	JEQ     s5done
-	VMOVAPS Z23, Z0
-	MOVQ    w+16(FP), R12
-	MOVQ    kh+48(FP), AX
-	LEAQ    (SI)(R8*4), BX
-	CMPQ    CX, $16
-	JLT     s5slow
-	TESTQ   R8, R8
-	JS      s5slow
-	CMPQ    R8, fast-8(SP)
-	JGE     s5slow
-
-s5frow:
-	MOVQ BX, R11
-	MOVQ kw+32(FP), DX
-
-s5ftap:
-	VBROADCASTSS (R12), Z2
-	VMOVUPS      (R11), Z1
-	VMOVUPS      64(R11), Z3
-	VPERMT2PS    Z3, Z31, Z1
-	VMULPS       Z1, Z2, Z1
-	VADDPS       Z1, Z0, Z0
-	ADDQ         R10, R11
-	ADDQ         $4, R12
-	DECQ         DX
-	JNZ          s5ftap
-	ADDQ         R14, BX
-	DECQ         AX
-	JNZ          s5frow
-	VMOVUPS      Z0, (DI)
-	ADDQ         $64, DI
-	ADDQ         $32, R8
-	SUBQ         $16, CX
-	JMP          s5vec
-
-s5slow:
-	// r = min(n left, 16) outputs; K3, K4: the source lanes they use (< 2r − 1); K7: r lanes.
-	MOVQ         $16, R9
-	CMPQ         CX, R9
-	CMOVQLT      CX, R9
-	LEAQ         -1(R9)(R9*1), R13
-	VPBROADCASTD R13, Z21
-	VPCMPUD      $1, Z21, Z29, K3
-	VPCMPUD      $1, Z21, Z30, K4
-	VPBROADCASTD R9, Z21
-	VPCMPUD      $1, Z21, Z29, K7
-
-s5srow:
-	MOVQ BX, R11
-	MOVQ kw+32(FP), DX
-	MOVQ R8, R13
-
-s5stap:
-	// K1, K2: the lanes whose source column (R13 + lane) is inside the row.
-	VPBROADCASTD R13, Z28
-	VPADDD       Z29, Z28, Z27
-	VPADDD       Z30, Z28, Z26
-	VPCMPUD      $1, Z22, Z27, K3, K1
-	VPCMPUD      $1, Z22, Z26, K4, K2
-	VMOVUPS.Z    (R11), K1, Z1
-	VMOVUPS.Z    64(R11), K2, Z3
-	VPERMT2PS    Z3, Z31, Z1
-	VBROADCASTSS (R12), Z2
-	VMULPS       Z1, Z2, Z1
-	VADDPS       Z1, Z0, Z0
-	ADDQ         R10, R11
-	ADDQ         dil+40(FP), R13
-	ADDQ         $4, R12
-	DECQ         DX
-	JNZ          s5stap
-	ADDQ         R14, BX
-	DECQ         AX
-	JNZ          s5srow
-	VMOVUPS      Z0, K7, (DI)
-	ADDQ         $64, DI
-	ADDQ         $32, R8
-	SUBQ         R9, CX
-	JMP          s5vec
-
-s5done:
-	VZEROUPPER
-	RET
-
 // func dwPlanes3k512(dst, src, w, bias *float32, mask *uint32, runs *dwRun, nrun, nch, nb, ldi, ldo, hw, ohw, dil, rs, ms, inner, bstep, wstep, add, act int, lo, hi float32)
-// dwRows3k512 over whole planes, in one call for nb planes of each of nch channels: channel c's
+// The stride-1 depthwise correlation of 3-wide kernels on flattened planes (flatPlane), in one
+// call for nb planes of each of nch channels (dwRows3At is one run of one plane): channel c's
 // planes are at dst + c·ldo + b·ohw and src + c·ldi + b·hw, its taps at w + c·wstep, its bias at
 // bias + c·bstep (these strides, dil, rs and ms in bytes). Each plane is the nrun runs of
 // flatPlane (dwRun: byte offsets of the run's outputs and of its tap (lo, 0) source, its
-// weights' offset, kernel rows and length), each computed exactly as one dwRows3k512 call
-// computes it: the Go overhead of a
-// call per run and per plane cost as much as the arithmetic of a 7×7 plane. With act, each
+// weights' offset, kernel rows and length); a run has dwRows3x512's sums, with each tap's mask
+// as a lane mask of its load: a masked lane is not read at all (+0 in its place), so that a run
+// may start before, or its masked taps run past, the source plane (flatPlane's first and last
+// pixels, whose wrapped taps fall outside it); 32 outputs at a time (six lane masks), then 16
+// under the lane masks ANDed with the tail's. One call for a layer, because the Go overhead of
+// a call per run and per plane cost as much as the arithmetic of a 7×7 plane. With act, each
 // stored vector is clamped to [lo, hi] as clipAVX clamps (NaN passes, −0 stays). nrun, nch, nb
 // and every run's kh and n are positive. With inner (kernels of at most three rows only, small
 // planes: see dwInnerMax) each block of a run is computed for all of a channel's planes in turn
@@ -1543,14 +1283,18 @@ snext:
 	RET
 
 // func dwPlanes2k512(dst, src, w, bias *float32, rows *dwRow2, nrow, nch, nb, ldi, ldo, hw, ohw, n, kw, kh, dil, rs, pl, sw, bstep, wstep, act int, lo, hi float32)
-// dwRows2k512 over whole planes, as dwPlanes3k512 is dwRows3k512's: nb planes of each of nch
-// channels (the strides ldi, ldo, hw, ohw, bstep and wstep in bytes; n, kw, dil, rs, pl and sw
-// in values; kh the kernel's rows), each plane the nrow output rows of stride2Rows (dwRow2: byte
-// offsets of the row's outputs, of the source row of its first kernel row inside and of that
-// row's weights; the kernel rows inside), each row of n outputs computed exactly as one
-// dwRows2k512 call computes it, then clamped as clipAVX clamps when act. nrow, nch, nb, n and
-// every row's kh are positive. sm-104(SP) selects the loop: 0 qvec's, row by row as
-// dwRows2k512; 1 qsmall (rows of at most 16 outputs, three taps); 2 and 3 tch (those, kernels of
+// Stride-2 depthwise correlation rows (stride2Rows), as dwPlanes3k512 for stride 1: nb planes of
+// each of nch channels (dwRows2At is one row of one plane; the strides ldi, ldo, hw, ohw, bstep
+// and wstep in bytes; n, kw, dil, rs, pl and sw in values; kh the kernel's rows), each plane the
+// nrow output rows of stride2Rows (dwRow2: byte offsets of the row's outputs, of the source row
+// of its first kernel row inside and of that row's weights; the kernel rows inside), each row of
+// n outputs out[x] = bias + Σᵢ Σⱼ w[i·kw+j]·S_i[2x + j·dil − pl], S_i the source row of kernel
+// row i (sw values), +0 outside it; the taps in order, each product rounded before its add
+// (pixel's sums), then clamped as clipAVX clamps when act. Each tap loads the 32 source values
+// of 16 outputs and keeps the even ones (VPERMT2PS); vectors whose taps all lie inside the row
+// load plainly, the others (the row's ends, the last n mod 16) under lane masks that read
+// nothing outside the row or past the last output's values. nrow, nch, nb, n and every row's kh
+// are positive. sm-104(SP) selects the loop: 0 qvec's, row by row; 1 qsmall (rows of at most 16 outputs, three taps); 2 and 3 tch (those, kernels of
 // at most three rows, a row of every plane in turn).
 TEXT ·dwPlanes2k512(SB), NOSPLIT, $104-184
 	MOVQ         dil+120(FP), R10

@@ -93,10 +93,11 @@ func checkPlanes3(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, a
 	}
 	const lo, hi = 0, 6
 	want, goWant := append([]float32(nil), dst...), append([]float32(nil), dst...)
-	planesRef(d, want, src, w, bias, nch, nb, ldi, ldo, add, act, lo, hi)
+	flat := func(out, in, w []float32, b0 float32) { d.flatPlane(out, in, w, add, b0) }
+	planesRef(d, want, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, flat)
 	a2, a512 := hasAVX2, hasAVX512
 	hasAVX2, hasAVX512 = false, false
-	planesRef(d, goWant, src, w, bias, nch, nb, ldi, ldo, add, act, lo, hi)
+	planesRef(d, goWant, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, flat)
 	hasAVX2, hasAVX512 = a2, a512
 	if !d.planes3(dst, src, w, bias, nch, nb, ldi, ldo, add, act, lo, hi) {
 		t.Fatalf("%s: planes3 did not run", name)
@@ -111,8 +112,10 @@ func checkPlanes3(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, a
 	}
 }
 
-// planesRef is planes3 plane by plane: flatPlane, then clip.
-func planesRef(d *dwGeom, dst, src, w, bias []float32, nch, nb, ldi, ldo int, add, act bool, lo, hi float32) {
+// planesRef is planes3 (or planes2) plane by plane: plane on each (flatPlane or rowsPlane),
+// then clip.
+func planesRef(d *dwGeom, dst, src, w, bias []float32, nch, nb, ldi, ldo int, act bool, lo, hi float32,
+	plane func(out, in, w []float32, bias float32)) {
 	hw, ohw, k := d.sh*d.sw, d.dh*d.dw, d.kh*d.kw
 	for c := range nch {
 		b0 := bias[0]
@@ -121,7 +124,7 @@ func planesRef(d *dwGeom, dst, src, w, bias []float32, nch, nb, ldi, ldo int, ad
 		}
 		for b := range nb {
 			out := dst[c*ldo+b*ohw : c*ldo+(b+1)*ohw]
-			d.flatPlane(out, src[c*ldi+b*hw:c*ldi+(b+1)*hw], w[c*k:(c+1)*k], add, b0)
+			plane(out, src[c*ldi+b*hw:c*ldi+(b+1)*hw], w[c*k:(c+1)*k], b0)
 			if act {
 				clip(out, out, lo, hi)
 			}
@@ -173,21 +176,8 @@ func checkPlanes2(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, a
 	const lo, hi = 0, 6
 	want, goWant := make([]float32, len(dst)), make([]float32, len(dst))
 	tmp := make([]float32, d.sh*(d.sw+2*d.pl+d.kw*d.dx+8))
-	ref := func(dst []float32) {
-		for c := range nch {
-			b0 := bias[0]
-			if len(bias) > 1 {
-				b0 = bias[c]
-			}
-			for b := range nb {
-				out := dst[c*ldo+b*ohw : c*ldo+(b+1)*ohw]
-				d.rowsPlane(out, src[c*ldi+b*hw:c*ldi+(b+1)*hw], w[c*k:(c+1)*k], tmp, b0)
-				if act {
-					clip(out, out, lo, hi)
-				}
-			}
-		}
-	}
+	rows := func(out, in, w []float32, b0 float32) { d.rowsPlane(out, in, w, tmp, b0) }
+	ref := func(dst []float32) { planesRef(d, dst, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, rows) }
 	ref(want)
 	a2, a512 := hasAVX2, hasAVX512
 	hasAVX2, hasAVX512 = false, false
