@@ -70,15 +70,16 @@ func TestDwPlanes3MatchesFlatPlane(t *testing.T) {
 			for k := range 8 {
 				atStart, add, act := k&1 != 0, k&2 != 0, k&4 != 0
 				name := fmt.Sprintf("%dx%d/%+v/start=%v/add=%v/act=%v", side, side, c, atStart, add, act)
-				checkPlanes3(t, r, &d, name, atStart, add, act, (ci+k)%3 == 0)
+				checkPlanes(t, r, &d, name, atStart, add, act, (ci+k)%3 == 0, false)
 			}
 		}
 	}
 }
 
-// checkPlanes3 runs planes3 on three channels of two planes (channel strides with a gap) and
-// compares every destination value with flatPlane's.
-func checkPlanes3(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, add, act, oneBias bool) {
+// checkPlanes runs planes3 (stride2: planes2) on three channels of two planes (channel strides
+// with a gap) and compares every destination value with the per-plane code's (flatPlane, or
+// stride2Rows through rowsPlane) bit for bit, and by value with the Go loops.
+func checkPlanes(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, add, act, oneBias, stride2 bool) {
 	t.Helper()
 	const nch, nb = 3, 2
 	hw, ohw, k := d.sh*d.sw, d.dh*d.dw, d.kh*d.kw
@@ -92,19 +93,29 @@ func checkPlanes3(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, a
 		bias = bias[:1]
 	}
 	const lo, hi = 0, 6
+	plane, ref := func(out, in, w []float32, b0 float32) { d.flatPlane(out, in, w, add, b0) }, "flatPlane"
+	if stride2 {
+		tmp := make([]float32, d.sh*(d.sw+2*d.pl+d.kw*d.dx+8))
+		plane, ref = func(out, in, w []float32, b0 float32) { d.rowsPlane(out, in, w, tmp, b0) }, "stride2Rows"
+	}
 	want, goWant := append([]float32(nil), dst...), append([]float32(nil), dst...)
-	flat := func(out, in, w []float32, b0 float32) { d.flatPlane(out, in, w, add, b0) }
-	planesRef(d, want, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, flat)
+	planesRef(d, want, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, plane)
 	a2, a512 := hasAVX2, hasAVX512
 	hasAVX2, hasAVX512 = false, false
-	planesRef(d, goWant, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, flat)
+	planesRef(d, goWant, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, plane)
 	hasAVX2, hasAVX512 = a2, a512
-	if !d.planes3(dst, src, w, bias, nch, nb, ldi, ldo, add, act, lo, hi) {
-		t.Fatalf("%s: planes3 did not run", name)
+	ran := false
+	if stride2 {
+		ran = d.planes2(dst, src, w, bias, nch, nb, ldi, ldo, act, lo, hi)
+	} else {
+		ran = d.planes3(dst, src, w, bias, nch, nb, ldi, ldo, add, act, lo, hi)
+	}
+	if !ran {
+		t.Fatalf("%s: the whole-layer kernel did not run", name)
 	}
 	for i := range dst {
 		if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: value %d is %v (%#x), flatPlane %v (%#x)", name, i, dst[i], math.Float32bits(dst[i]), want[i], math.Float32bits(want[i]))
+			t.Fatalf("%s: value %d is %v (%#x), %s %v (%#x)", name, i, dst[i], math.Float32bits(dst[i]), ref, want[i], math.Float32bits(want[i]))
 		}
 		if g := goWant[i]; dst[i] != g && !(g != g && dst[i] != dst[i]) {
 			t.Fatalf("%s: value %d is %v, Go loops %v", name, i, dst[i], g)
@@ -154,47 +165,8 @@ func TestDwPlanes2MatchesStride2Rows(t *testing.T) {
 			}
 			for k := range 4 {
 				atStart, act := k&1 != 0, k&2 != 0
-				checkPlanes2(t, r, &d, fmt.Sprintf("%dx%d/%v/start=%v/act=%v", side, side, c, atStart, act), atStart, act, k == 1)
+				checkPlanes(t, r, &d, fmt.Sprintf("%dx%d/%v/start=%v/act=%v", side, side, c, atStart, act), atStart, false, act, k == 1, true)
 			}
-		}
-	}
-}
-
-// checkPlanes2 is checkPlanes3 for planes2, against stride2Rows (and by value the Go loops).
-func checkPlanes2(t *testing.T, r *rand.Rand, d *dwGeom, name string, atStart, act, oneBias bool) {
-	t.Helper()
-	const nch, nb = 3, 2
-	hw, ohw, k := d.sh*d.sw, d.dh*d.dw, d.kh*d.kw
-	ldi, ldo := nb*hw+3, nb*ohw+5
-	src := dwGuarded(t, (nch-1)*ldi+nb*hw, atStart)
-	dst := dwGuarded(t, (nch-1)*ldo+nb*ohw, !atStart)
-	copy(src, dwSpecials(r, len(src), 100, 3))
-	w, bias := dwSpecials(r, nch*k, 40, 1), dwSpecials(r, nch, 4, 1)
-	if oneBias {
-		bias = bias[:1]
-	}
-	const lo, hi = 0, 6
-	want, goWant := make([]float32, len(dst)), make([]float32, len(dst))
-	tmp := make([]float32, d.sh*(d.sw+2*d.pl+d.kw*d.dx+8))
-	rows := func(out, in, w []float32, b0 float32) { d.rowsPlane(out, in, w, tmp, b0) }
-	ref := func(dst []float32) { planesRef(d, dst, src, w, bias, nch, nb, ldi, ldo, act, lo, hi, rows) }
-	ref(want)
-	a2, a512 := hasAVX2, hasAVX512
-	hasAVX2, hasAVX512 = false, false
-	ref(goWant)
-	hasAVX2, hasAVX512 = a2, a512
-	if !d.planes2(dst, src, w, bias, nch, nb, ldi, ldo, act, lo, hi) {
-		t.Fatalf("%s: planes2 did not run", name)
-	}
-	for i := range dst {
-		if i%ldo >= nb*ohw {
-			continue // between channels: not the kernel's
-		}
-		if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: value %d is %v (%#x), stride2Rows %v (%#x)", name, i, dst[i], math.Float32bits(dst[i]), want[i], math.Float32bits(want[i]))
-		}
-		if g := goWant[i]; dst[i] != g && !(g != g && dst[i] != dst[i]) {
-			t.Fatalf("%s: value %d is %v, Go loops %v", name, i, dst[i], g)
 		}
 	}
 }
