@@ -76,69 +76,6 @@ func TestMaxPoolFirstMaximum(t *testing.T) {
 	}
 }
 
-// refMaxPoolPlane is max pooling's forward pass on one plane before the row kernels: argmax's
-// pixel of every window, found by the built-in max and, for a zero or NaN maximum, by
-// refArgmax. The tests and BenchmarkMaxPoolStem compare against it.
-func refMaxPoolPlane(m *maxPool, dst, src []float32) {
-	w := m.in.W
-	for oy := range m.out.H {
-		y := m.ys[oy]
-		row := dst[oy*m.out.W : (oy+1)*m.out.W]
-		for ox := range row {
-			xr := m.xs[ox]
-			if y.lo >= y.hi || xr.lo >= xr.hi {
-				row[ox] = float32(math.Inf(-1))
-				continue
-			}
-			best := src[(y.at+y.lo*m.dh)*w+xr.at+xr.lo*m.dw]
-			for i := y.lo; i < y.hi; i++ {
-				line := src[(y.at+i*m.dh)*w+xr.at+xr.lo*m.dw:]
-				if m.dw == 1 {
-					for _, v := range line[:xr.hi-xr.lo] {
-						best = max(best, v)
-					}
-					continue
-				}
-				for j := range xr.hi - xr.lo {
-					best = max(best, line[j*m.dw])
-				}
-			}
-			if best == 0 || best != best {
-				best = src[refArgmax(m, src, oy, ox)]
-			}
-			row[ox] = best
-		}
-	}
-}
-
-// refArgmax is maxPool.argmax as it was: the first maximum in row-major order, the first NaN
-// if there is one, or -1.
-func refArgmax(m *maxPool, src []float32, oy, ox int) int {
-	y, x := m.ys[oy], m.xs[ox]
-	if y.lo >= y.hi || x.lo >= x.hi {
-		return -1
-	}
-	w := m.in.W
-	at := (y.at+y.lo*m.dh)*w + x.at + x.lo*m.dw
-	best := src[at]
-	if best != best {
-		return at
-	}
-	for i := y.lo; i < y.hi; i++ {
-		row := (y.at + i*m.dh) * w
-		for j := x.lo; j < x.hi; j++ {
-			k := row + x.at + j*m.dw
-			if v := src[k]; v > best || v != v {
-				best, at = v, k
-				if v != v {
-					return at
-				}
-			}
-		}
-	}
-	return at
-}
-
 // refMaxPoolBackward is max pooling's backward pass before the row kernels.
 func refMaxPoolBackward(m *maxPool, x *execCtx, n int, in [][]float32, out, gout []float32, gin [][]float32) {
 	hw, ohw := m.in.H*m.in.W, m.out.H*m.out.W
@@ -167,7 +104,7 @@ func refMaxPoolBackward(m *maxPool, x *execCtx, n int, in [][]float32, out, gout
 							}
 						}
 					} else {
-						k = refArgmax(m, src, oy, ox)
+						k = m.argmax(src, oy, ox)
 					}
 					if k >= 0 {
 						d[k] += g[oy*m.out.W+ox]
@@ -199,7 +136,8 @@ func poolValues(r *rand.Rand, n, nanRate int) []float32 {
 }
 
 // TestMaxPoolMatchesReference checks max pooling's forward and backward passes against the
-// scalar code they replaced (refMaxPoolPlane, refMaxPoolBackward), bit for bit, NaN payloads
+// scalar code they replaced (maxPool.plane, which other windows still run, and
+// refMaxPoolBackward), bit for bit, NaN payloads
 // included, on planes of every size up to 20 and 112 under several windows, two images in
 // channel-major layout with padded channel strides. Every 3×3 stride-2 geometry the row kernels
 // take goes to them (their Go twins where the build has no vector kernel). Values past the planes
@@ -292,7 +230,7 @@ func checkMaxPool(t *testing.T, m *maxPool, n int, x []float32, r *rand.Rand) {
 	m.forward(&e, n, [][]float32{x}, got)
 	for c := range m.in.C {
 		for b := range n {
-			refMaxPoolPlane(m, want[c*ldo+b*ohw:c*ldo+(b+1)*ohw], x[c*ldi+b*hw:c*ldi+(b+1)*hw])
+			m.plane(want[c*ldo+b*ohw:c*ldo+(b+1)*ohw], x[c*ldi+b*hw:c*ldi+(b+1)*hw])
 		}
 	}
 	for i := range got {

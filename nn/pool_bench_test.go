@@ -8,7 +8,7 @@ import (
 
 // BenchmarkMaxPoolStem times ResNet's stem pooling (3×3, stride 2, pad 1, 64 channels of
 // 112×112, 8 images) on one thread, forward and backward, for the current code ("new") and the
-// scalar code it replaced ("old", refMaxPoolPlane and refMaxPoolBackward in maxpool_test.go).
+// scalar code it replaced ("old": maxPool.plane, and refMaxPoolBackward in maxpool_test.go).
 // Each also reports its thread's CPU time per pass (cpu-µs/op), steadier than wall time when
 // other work shares the machine. The input is ReLU's of Gaussian noise, half of it +0; its
 // 26 MB do not fit in cache, as in a ResNet. BenchmarkMaxPoolStemCached times data that do.
@@ -39,7 +39,7 @@ func benchMaxPoolStem(b *testing.B, n, ch int) {
 		ldi, ldo := e.ld(hw), e.ld(ohw)
 		for c := range m.in.C {
 			for i := range n {
-				refMaxPoolPlane(m, out[c*ldo+i*ohw:c*ldo+(i+1)*ohw], x[c*ldi+i*hw:c*ldi+(i+1)*hw])
+				m.plane(out[c*ldo+i*ohw:c*ldo+(i+1)*ohw], x[c*ldi+i*hw:c*ldi+(i+1)*hw])
 			}
 		}
 	}
