@@ -30,9 +30,9 @@
 // panels that are used once, and in copying out the edge tile of an M such as 16;
 // kernelThin512 computes the last row panel as a full tile and stores only its rows of C. Its
 // K + M row streams are more than the hardware prefetchers follow, so it prefetches each of
-// them 16 panels ahead into L2. On Zen 4 these products ran 1.1–1.8× faster in cache
-// (BenchmarkMulThin) and 1.7–2.7× faster streaming from memory as in the engine (nn's
-// BenchmarkThin1x1).
+// them 16 panels ahead into L2. On an AMD EPYC (Zen 4, 2 cores, AVX-512) these products ran
+// 1.1–1.8× faster in cache (BenchmarkMulThin) and 1.7–2.7× faster streaming from memory as in
+// the engine (nn's BenchmarkThin1x1).
 //
 // # Kernels
 //
